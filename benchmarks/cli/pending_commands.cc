@@ -1,0 +1,51 @@
+// Subcommands of the CLI contract (SPEC 3) whose features come with later
+// issues. They accept their documented options, say plainly that the feature
+// is not available yet and exit 2: they never pretend to work.
+#include "benchmarks/cli/commands.h"
+
+namespace bcbench {
+namespace {
+
+struct Pending {
+  const char* name;
+  const char* help;
+  const char* arrives_with;
+};
+
+constexpr Pending kPending[] = {
+    {"train",
+     "Train a policy on a demo file: --env E --policy P --data F.hdf5 --out DIR [--config Y.yaml] "
+     "[--set k=v ...] [--seed S] [--device cpu|cuda]. Checkpoints go to DIR; resumes if DIR holds "
+     "one.",
+     "the Diffusion Policy issue"},
+    {"eval",
+     "Roll out a trained policy: --checkpoint DIR --episodes N [--seed-base 100000] [--csv F] "
+     "[--set k=v]; one CSV row per episode.",
+     "the Diffusion Policy issue"},
+    {"bench",
+     "Run a whole suite (demos, train, eval for every cell): --suite NAME_OR_YAML --out DIR "
+     "[--shard i/n]; resumable.",
+     "the benchmark-runner issue"},
+    {"report", "Summarise a suite directory: summary CSV, markdown table, figures.",
+     "the benchmark-runner issue"},
+    {"view",
+     "Interactive MuJoCo viewer: --env E [--checkpoint DIR | --replay F.hdf5 --demo k].",
+     "the viewer issue"},
+    {"render", "Headless frames/video of a rollout or demo: ... --out F.", "the viewer issue"},
+};
+
+}  // namespace
+
+void AddPendingCommands(CLI::App& app, CommandActions& actions) {
+  for (const Pending& p : kPending) {
+    auto* cmd = app.add_subcommand(p.name, std::string(p.help) + " (not available yet)");
+    cmd->allow_extras();
+    const std::string name = p.name, when = p.arrives_with;
+    actions[name] = [name, when]() {
+      throw UsageError("`bcbench " + name + "` is not available yet in this version; it arrives "
+                       "with " + when + ".");
+    };
+  }
+}
+
+}  // namespace bcbench

@@ -1,0 +1,82 @@
+// bcbench perf: the performance table of SPEC 9, as ratios measured in one run.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "benchmarks/cli/commands.h"
+#include "benchmarks/perf/perf.h"
+#include "datasets/atomic_file.h"
+#include "policies/torch_runtime.h"
+
+namespace bcbench {
+namespace {
+
+struct PerfArgs {
+  std::string json;
+  int env_steps = 3000;
+  int expert_episodes = 200;
+};
+
+void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
+  nlohmann::json out;
+  out["threads"] = TorchThreads();
+  out["torch_version"] = TorchVersion();
+  fmt::print("{:<34}{:>14}  {}\n", "figure", "value", "target / note");
+
+  ConfigureTorchThreads(1);
+  const double sgemm1 = MeasureSgemmFlops();
+  ConfigureTorchThreads(global.threads);
+  const double sgemm = MeasureSgemmFlops();
+  out["sgemm_gflops_1t"] = sgemm1 / 1e9;
+  out["sgemm_gflops"] = sgemm / 1e9;
+  fmt::print("{:<34}{:>14.1f}  1024^3, 1 thread\n", "sgemm_gflops_1t", sgemm1 / 1e9);
+  fmt::print("{:<34}{:>14.1f}  1024^3, {} threads\n", "sgemm_gflops", sgemm / 1e9, TorchThreads());
+
+  const EnvOverhead overhead = MeasureEnvOverhead("pusht", a.env_steps);
+  out["env_overhead_ratio"] = overhead.ratio;
+  out["pusht_env_substeps_per_s"] = overhead.env_substeps_per_s;
+  out["pusht_raw_mj_steps_per_s"] = overhead.raw_steps_per_s;
+  fmt::print("{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} raw mj_step/s)\n",
+             "env_overhead_ratio", overhead.ratio, overhead.env_substeps_per_s,
+             overhead.raw_steps_per_s);
+
+  if (a.expert_episodes > 0) {
+    spdlog::info("recording {} Push-T expert episodes (seeds 0..{})", a.expert_episodes,
+                 a.expert_episodes - 1);
+    const ExpertStats expert = MeasureExpert("pusht", a.expert_episodes, 0);
+    const double rate = static_cast<double>(expert.successes) / expert.episodes;
+    out["pusht_demos_per_s"] = expert.demos_per_s;
+    out["pusht_expert_success"] = rate;
+    out["pusht_expert_episodes"] = expert.episodes;
+    fmt::print("{:<34}{:>14.2f}  200 demos in < 120 s ({} demos took {:.1f} s, 1 thread)\n",
+               "pusht_demos_per_s", expert.demos_per_s, expert.episodes, expert.seconds);
+    fmt::print("{:<34}{:>14.3f}  >= 0.90 on seeds 0..{}\n", "pusht_expert_success", rate,
+               expert.episodes - 1);
+  }
+  if (!a.json.empty()) {
+    WriteFileAtomically(a.json, out.dump(2) + "\n");
+    spdlog::info("wrote {}", a.json);
+  }
+}
+
+}  // namespace
+
+void AddPerfCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global) {
+  auto a = std::make_shared<PerfArgs>();
+  auto* cmd = app.add_subcommand(
+      "perf",
+      "Measure the performance figures of SPEC 9 in one run: sgemm FLOP/s, env step overhead vs "
+      "raw mj_step, expert demo throughput and success. Prints a table; --json writes the "
+      "figures under stable keys.");
+  cmd->add_option("--json", a->json, "also write the figures to this JSON file");
+  cmd->add_option("--env-steps", a->env_steps, "control steps for the env overhead figure")
+      ->check(CLI::Range(10, 10000000))
+      ->capture_default_str();
+  cmd->add_option("--expert-episodes", a->expert_episodes,
+                  "expert episodes for demos/s and success (0 skips)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  actions["perf"] = [a, &global]() { RunPerf(*a, global); };
+}
+
+}  // namespace bcbench

@@ -1,0 +1,22 @@
+// Rolls out a scripted expert and records the episode as a Demo (the first
+// stage of the data flow: envs + experts -> demo files).
+#pragma once
+
+#include <cstdint>
+
+#include "datasets/demo.h"
+#include "envs/env.h"
+
+namespace bcbench {
+
+// Resets `env` and `expert` with `seed` and steps until done. Records per step
+// the observation before the action (every obs key), the simulator state, the
+// action as the env applied it (clipped; in delta mode the effective target
+// change), reward, done and phase; per demo the mode and the seed.
+Demo RecordDemo(Env& env, Expert& expert, uint64_t seed);
+
+// The env_args and label names a demo file of this env carries.
+EnvArgs EnvArgsFor(const Env& env);
+LabelNames LabelNamesFor(const Env& env);
+
+}  // namespace bcbench

@@ -1,0 +1,17 @@
+// LibTorch process settings every command shares: intra-op threads (LibTorch
+// defaults to 1 on these machines even with more cores) and the device.
+#pragma once
+
+#include <string>
+
+namespace bcbench {
+
+// threads <= 0 means all cores. Returns the count LibTorch reports afterwards.
+int ConfigureTorchThreads(int threads);
+int TorchThreads();
+// "cpu" or "cuda"; throws std::invalid_argument when cuda is asked for but the
+// LibTorch this binary was built against has no CUDA device available.
+std::string CheckDevice(const std::string& device);
+std::string TorchVersion();
+
+}  // namespace bcbench

@@ -1,0 +1,99 @@
+// The bcbench command line (SPEC 3): help that explains, clear errors with
+// exit 2 for bad input, no output file left behind on failure.
+#include <filesystem>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace bcbench {
+namespace {
+
+using testing::RunBcbench;
+using testing::ScratchDir;
+using ::testing::HasSubstr;
+
+TEST(Cli, HelpListsEveryCommandOfTheContract) {
+  const auto r = RunBcbench("--help");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  for (const char* cmd : {"quickstart", "demos", "inspect", "train", "eval", "bench", "report",
+                          "view", "render", "perf", "--threads", "--log-level"}) {
+    EXPECT_THAT(r.output, HasSubstr(cmd));
+  }
+}
+
+TEST(Cli, EachCommandHasHelp) {
+  for (const char* cmd : {"quickstart", "demos", "inspect", "train", "eval", "bench", "report",
+                          "view", "render", "perf"}) {
+    const auto r = RunBcbench(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
+    EXPECT_GT(r.output.size(), 80u) << cmd << " help is too thin";
+  }
+}
+
+TEST(Cli, PendingCommandsSaySoAndExitTwo) {
+  for (const char* cmd : {"train --env pusht", "eval --checkpoint x", "bench --suite smoke",
+                          "report x", "view --env pusht", "render --out x"}) {
+    const auto r = RunBcbench(cmd);
+    EXPECT_EQ(r.exit_code, 2) << cmd;
+    EXPECT_THAT(r.output, HasSubstr("not available yet")) << cmd;
+  }
+}
+
+TEST(Cli, UnknownCommandOrOptionExitsTwo) {
+  EXPECT_EQ(RunBcbench("frobnicate").exit_code, 2);
+  EXPECT_EQ(RunBcbench("inspect --no-such-option x.hdf5").exit_code, 2);
+  EXPECT_EQ(RunBcbench("").exit_code, 2);
+  const auto r = RunBcbench("--log-level loud inspect x.hdf5");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("--log-level"));
+}
+
+TEST(Cli, ThreadsOptionSetsLibTorchThreads) {
+  const auto r = RunBcbench("--threads 2 --log-level debug inspect /nonexistent.hdf5");
+  EXPECT_THAT(r.output, HasSubstr("with 2 intra-op threads"));
+  const auto one = RunBcbench("--threads 1 --log-level debug inspect /nonexistent.hdf5");
+  EXPECT_THAT(one.output, HasSubstr("with 1 intra-op threads"));
+}
+
+TEST(Cli, DemosRejectsBadArgumentsWithoutWritingAFile) {
+  const std::string out = ScratchDir() + "/demos.hdf5";
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"--env nowhere", "unknown env 'nowhere'; valid envs: pusht"},
+      {"--env pusht --idle-prob 1.5", "--idle-prob"},
+      {"--env pusht --noise -1", "--noise"},
+      {"--env pusht --mode-weights 1,2,3", "--mode-weights needs 2"},
+      {"--env pusht --action-mode sideways", "sideways"},
+      {"--env pusht --env-opt colour=red", "unknown option 'colour'"},
+      {"--env pusht --obs pixels", "pixels"},
+  };
+  for (const auto& c : cases) {
+    const auto r = RunBcbench("demos --episodes 2 --out " + out + " " + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
+    EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(std::filesystem::path(out).parent_path()));
+}
+
+TEST(Cli, DemosThenInspectRoundTrip) {
+  const std::string out = ScratchDir() + "/sub/demos.hdf5";
+  const auto r = RunBcbench("demos --env pusht --episodes 3 --seed 5 --idle-prob 0.3 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto inspect = RunBcbench("inspect " + out);
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output, HasSubstr("demos     3"));
+  EXPECT_THAT(inspect.output, HasSubstr("keypoints (20,) float32"));
+  EXPECT_THAT(inspect.output, HasSubstr("state (5,) float32"));
+  EXPECT_THAT(inspect.output, HasSubstr("modes"));
+  EXPECT_THAT(inspect.output, HasSubstr("transit"));
+  EXPECT_THAT(inspect.output, HasSubstr("env_type 4"));
+}
+
+}  // namespace
+}  // namespace bcbench
