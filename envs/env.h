@@ -89,6 +89,9 @@ class Env {
   // The absolute target currently commanded (the same in both action modes);
   // the idle-action and smoothness metrics read it.
   virtual std::vector<double> CommandedTarget() const = 0;
+  // Names and bounds of the commanded target (the workspace). Equal to the
+  // action spec in absolute mode; envs with a delta mode override it.
+  virtual SpaceSpec TargetSpec() const { return ActionSpec(); }
 
   // The simulator, for the viewer, renderers and `bcbench perf` (which times
   // raw mj_step on the same model). Owned by the env.
