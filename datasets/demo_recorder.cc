@@ -12,6 +12,7 @@ Demo RecordDemo(Env& env, Expert& expert, uint64_t seed) {
   while (true) {
     for (const auto& key : keys) demo.obs[key].AppendRow(env.Observation(key));
     states.AppendRow(env.SimState());
+    demo.effector.AppendRow(env.EffectorPosition());
     const std::vector<double> before = env.CommandedTarget();
     const StepResult result = env.Step(expert.Act());
     std::vector<double> applied = env.CommandedTarget();

@@ -11,7 +11,7 @@ namespace bcbench {
 
 // Resets `env` and `expert` with `seed` and steps until done. Records per step
 // the observation before the action (every obs key), the simulator state, the
-// action as the env applied it (clipped; in delta mode the effective target
+// effector position, the action as the env applied it (clipped; in delta mode the effective target
 // change), reward, done and phase; per demo the mode and the seed.
 Demo RecordDemo(Env& env, Expert& expert, uint64_t seed);
 

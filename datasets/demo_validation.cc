@@ -56,11 +56,18 @@ void CheckKey(hid_t group, const std::string& key, size_t rows,
 
 }  // namespace
 
-bool IsIdleAction(const float* previous, const float* current, const std::vector<double>& range,
-                  double fraction) {
+bool IsIdleStep(const float* previous_target, const float* target, const std::vector<double>& range,
+                const float* effector_before, const float* effector_after, size_t effector_dim) {
   for (size_t d = 0; d < range.size(); ++d) {
-    const double from = previous != nullptr ? previous[d] : 0.0;
-    if (std::abs(static_cast<double>(current[d]) - from) >= fraction * range[d]) return false;
+    const double from = previous_target != nullptr ? previous_target[d] : 0.0;
+    if (std::abs(static_cast<double>(target[d]) - from) >= kIdleTargetFraction * range[d]) {
+      return false;
+    }
+  }
+  if (effector_before == nullptr || effector_after == nullptr) return true;
+  for (size_t d = 0; d < std::min(effector_dim, range.size()); ++d) {
+    const double moved = std::abs(static_cast<double>(effector_after[d]) - effector_before[d]);
+    if (moved >= kIdleEffectorFraction * range[d]) return false;
   }
   return true;
 }
@@ -82,6 +89,7 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
   const bool delta = s.env_args.env_kwargs.count("action_mode") &&
                      s.env_args.env_kwargs.at("action_mode") == "delta";
   std::vector<FloatArray> actions_per_demo;  // kept for the idle pass (small: N x A floats)
+  std::vector<FloatArray> effector_per_demo;  // empty arrays where a demo has none
   actions_per_demo.reserve(s.num_demos);
 
   for (const auto& name : file.demo_names()) {
@@ -105,7 +113,7 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
       CheckFinite(actions, "actions");
       s.action_dtype = ainfo.dtype;
 
-      for (const char* key : {layout::kRewards, layout::kDones, layout::kStates}) {
+      for (const char* key : {layout::kRewards, layout::kDones, layout::kStates, layout::kEffector}) {
         if (H5Exists(g, key)) CheckKey(g, key, n, seen, first, key, true);
       }
       for (const char* group_name : {layout::kObs, layout::kNextObs}) {
@@ -134,6 +142,8 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
       s.min_length = std::min(s.min_length, n);
       s.max_length = std::max(s.max_length, n);
       actions_per_demo.push_back(std::move(actions));
+      effector_per_demo.push_back(H5Exists(g, layout::kEffector) ? H5ReadFloat(g, layout::kEffector)
+                                                                  : FloatArray{});
     } catch (const DemoFileError& e) {
       throw DemoFileError(path + ": " + name + ": " + e.what());
     }
@@ -180,9 +190,19 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
     range[d] = std::max(1e-9, static_cast<double>(s.action_max[d]) - s.action_min[d]);
   }
   size_t idle = 0;
-  for (const auto& a : actions_per_demo) {
+  s.idle_uses_effector = true;
+  for (size_t k = 0; k < actions_per_demo.size(); ++k) {
+    const FloatArray& a = actions_per_demo[k];
+    const FloatArray& e = effector_per_demo[k];
+    const bool has_effector = e.rows() == a.rows();
+    s.idle_uses_effector = s.idle_uses_effector && has_effector;
     for (size_t t = 1; t < a.rows(); ++t) {
-      if (IsIdleAction(delta ? nullptr : a.row(t - 1), a.row(t), range)) ++idle;
+      // effector[t] is before action t, effector[t + 1] after it.
+      const bool known = has_effector && t + 1 < e.rows();
+      if (IsIdleStep(delta ? nullptr : a.row(t - 1), a.row(t), range, known ? e.row(t) : nullptr,
+                     known ? e.row(t + 1) : nullptr, e.row_size())) {
+        ++idle;
+      }
     }
   }
   s.idle_fraction = static_cast<double>(idle) / static_cast<double>(s.total_steps);

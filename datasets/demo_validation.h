@@ -33,8 +33,10 @@ struct DemoFileSummary {
   std::map<std::string, KeyInfo> next_obs;
   std::optional<KeyInfo> states;
   std::map<std::string, size_t> masks;        // mask name -> demo count
-  // Idle steps (see IsIdleAction) over all steps; computed from actions alone.
+  // Idle steps (see IsIdleStep) over all steps; from the actions, and from
+  // the effector positions when the file has them (bcbench files do).
   double idle_fraction = 0.0;
+  bool idle_uses_effector = false;
   // Extras, present in bcbench files.
   std::map<int, size_t> mode_histogram;       // mode -> demos
   size_t demos_with_mode = 0;
@@ -50,11 +52,16 @@ struct DemoFileSummary {
 // `num_samples`, or a mask naming a missing demo.
 DemoFileSummary ValidateDemoFile(const std::string& path);
 
-// One home for the idle-action rule (SPEC 7): the commanded target moves by
-// less than `fraction` of the action range in every dimension (absolute
-// actions: compare consecutive targets; delta actions: compare the delta with
-// zero). `range` holds high - low per dimension.
-bool IsIdleAction(const float* previous, const float* current, const std::vector<double>& range,
-                  double fraction = 0.01);
+// One home for the idle-step rule (SPEC 7). A step is idle when the commanded
+// target moves by less than 1% of the workspace in every dimension (absolute
+// actions: consecutive targets; delta actions: the delta against zero, pass
+// previous = nullptr) and, when the effector's positions before and after the
+// step are known, the effector moved less than 0.1% of the workspace: holding
+// still, not pushing slowly. `range` is the workspace extent per dimension.
+inline constexpr double kIdleTargetFraction = 0.01;
+inline constexpr double kIdleEffectorFraction = 0.001;
+bool IsIdleStep(const float* previous_target, const float* target, const std::vector<double>& range,
+                const float* effector_before = nullptr, const float* effector_after = nullptr,
+                size_t effector_dim = 0);
 
 }  // namespace bcbench

@@ -92,6 +92,9 @@ class Env {
   // Names and bounds of the commanded target (the workspace). Equal to the
   // action spec in absolute mode; envs with a delta mode override it.
   virtual SpaceSpec TargetSpec() const { return ActionSpec(); }
+  // Where the effector (agent, claw, gripper) is now, in the target's units:
+  // "holding still" in the idle-action metric needs the effector still too.
+  virtual std::vector<double> EffectorPosition() const = 0;
 
   // The simulator, for the viewer, renderers and `bcbench perf` (which times
   // raw mj_step on the same model). Owned by the env.

@@ -4,11 +4,16 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "envs/env.h"
+#include "policies/trainable_policy.h"
 
 namespace bcbench {
 
@@ -43,6 +48,52 @@ void RunDemos(const DemosArgs& args);
 // Validates a demo file and prints its summary, as `bcbench inspect` does.
 void InspectDemoFile(const std::string& path);
 
+struct TrainArgs {
+  std::string env;
+  std::string policy;
+  std::string data;
+  std::string out;
+  std::string config;
+  std::vector<std::string> sets;
+  std::optional<uint64_t> seed;
+  std::string device = "cpu";
+  std::string obs_key;
+  int64_t log_every = 100;
+  int64_t valid_every = 500;
+  int64_t checkpoint_every = 1000;
+  int64_t eval_every = 0;
+  int eval_episodes = 10;
+  int64_t stop_after = -1;
+};
+// Trains as `bcbench train` does.
+void RunTrain(const TrainArgs& args);
+
+struct EvalArgs {
+  std::string checkpoint;
+  int episodes = 50;
+  uint64_t seed_base = 100000;
+  std::string csv;
+  std::vector<std::string> sets;
+  std::string device = "cpu";
+  bool unbatched = false;
+  uint64_t policy_seed = 0;
+  bool raw_weights = false;
+};
+// Evaluates as `bcbench eval` does.
+void RunEval(const EvalArgs& args);
+
+// A policy restored from a checkpoint, with the env it was trained for.
+struct LoadedPolicy {
+  std::unique_ptr<TrainablePolicy> policy;
+  nlohmann::json header;
+  std::string env_name;
+  EnvOptions env_options;
+  std::string obs_key;
+};
+// Loads `checkpoint` (a run folder or checkpoint.pt) with inference overrides.
+LoadedPolicy LoadPolicy(const std::string& checkpoint, const std::vector<std::string>& sets,
+                        const std::string& device, bool use_ema);
+
 // What each subcommand does once the whole command line has parsed and the
 // global options are applied; keyed by subcommand name.
 using CommandActions = std::map<std::string, std::function<void()>>;
@@ -51,6 +102,9 @@ void AddInspectCommand(CLI::App& app, CommandActions& actions);
 void AddDemosCommand(CLI::App& app, CommandActions& actions);
 void AddPerfCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
 void AddQuickstartCommand(CLI::App& app, CommandActions& actions);
+void AddTrainCommand(CLI::App& app, CommandActions& actions);
+void AddEvalCommand(CLI::App& app, CommandActions& actions);
+void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
 // Subcommands whose features arrive in later issues: they explain and exit 2.
 void AddPendingCommands(CLI::App& app, CommandActions& actions);
 

@@ -58,8 +58,9 @@ void PrintSummary(const DemoFileSummary& s) {
     for (const auto& [name, n] : s.masks) parts.push_back(fmt::format("{}: {} demos", name, n));
     fmt::print("{:<10}{}\n", "masks", fmt::join(parts, "   "));
   }
-  fmt::print("{:<10}{:.1f}% of steps (commanded target moves < 1% of the action range)\n", "idle",
-             100.0 * s.idle_fraction);
+  fmt::print("{:<10}{:.1f}% of steps (target moves < 1% of the action range{})\n", "idle",
+             100.0 * s.idle_fraction,
+             s.idle_uses_effector ? " and the effector < 0.1%" : "; no effector data");
   if (s.demos_with_mode > 0) PrintHistogram("modes", s.mode_histogram, s.labels.modes);
   if (s.has_phase) PrintHistogram("phases", s.phase_counts, s.labels.phases);
   for (const auto& w : s.warnings) fmt::print("{:<10}{}\n", "warning", w);

@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
   bcbench::AddQuickstartCommand(app, actions);
   bcbench::AddDemosCommand(app, actions);
   bcbench::AddInspectCommand(app, actions);
+  bcbench::AddTrainCommand(app, actions);
+  bcbench::AddEvalCommand(app, actions);
+  bcbench::AddPoliciesCommand(app, actions);
   bcbench::AddPendingCommands(app, actions);
   bcbench::AddPerfCommand(app, actions, global);
 

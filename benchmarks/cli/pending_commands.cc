@@ -13,15 +13,6 @@ struct Pending {
 };
 
 constexpr Pending kPending[] = {
-    {"train",
-     "Train a policy on a demo file: --env E --policy P --data F.hdf5 --out DIR [--config Y.yaml] "
-     "[--set k=v ...] [--seed S] [--device cpu|cuda]. Checkpoints go to DIR; resumes if DIR holds "
-     "one.",
-     "the Diffusion Policy issue"},
-    {"eval",
-     "Roll out a trained policy: --checkpoint DIR --episodes N [--seed-base 100000] [--csv F] "
-     "[--set k=v]; one CSV row per episode.",
-     "the Diffusion Policy issue"},
     {"bench",
      "Run a whole suite (demos, train, eval for every cell): --suite NAME_OR_YAML --out DIR "
      "[--shard i/n]; resumable.",

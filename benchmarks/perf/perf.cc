@@ -5,7 +5,9 @@
 
 #include <torch/torch.h>
 
+#include "benchmarks/runner/rollout.h"
 #include "datasets/demo_recorder.h"
+#include "policies/diffusion/diffusion_policy.h"
 #include "envs/mujoco_handles.h"
 #include "envs/registry.h"
 
@@ -84,6 +86,31 @@ ExpertStats MeasureExpert(const std::string& env_name, int episodes, uint64_t fi
   stats.seconds = Seconds(start);
   stats.demos_per_s = stats.episodes / std::max(stats.seconds, 1e-9);
   return stats;
+}
+
+VecEvalSpeedup MeasureVecEvalSpeedup(int episodes) {
+  const EnvOptions options{{"obs", "keypoints"}};
+  auto env = MakeEnv("pusht", options);
+  const SpaceSpec obs = env->ObsSpec("keypoints"), act = env->ActionSpec();
+  DiffusionPolicy policy(DiffusionConfig{}, obs.dim(), act.dim(), torch::kCPU);
+  policy.SetNormalizers(Normalizer::FromMinMax(obs.low, obs.high),
+                        Normalizer::FromMinMax(act.low, act.high));
+  policy.Network().eval();
+  RolloutOptions ro;
+  ro.episodes = episodes;
+  ro.obs_key = "keypoints";
+  auto maker = [&]() { return MakeEnv("pusht", options); };
+  VecEvalSpeedup out;
+  out.episodes = episodes;
+  auto start = Clock::now();
+  RunEpisodes(maker, policy, ro);
+  out.batched_seconds = Seconds(start);
+  ro.batched = false;
+  start = Clock::now();
+  RunEpisodes(maker, policy, ro);
+  out.unbatched_seconds = Seconds(start);
+  out.speedup = out.unbatched_seconds / out.batched_seconds;
+  return out;
 }
 
 }  // namespace bcbench

@@ -31,4 +31,14 @@ struct ExpertStats {
 // Records expert episodes on seeds [first_seed, first_seed + episodes) on one thread.
 ExpertStats MeasureExpert(const std::string& env_name, int episodes, uint64_t first_seed);
 
+struct VecEvalSpeedup {
+  int episodes = 0;
+  double batched_seconds = 0;    // all episodes stepped together, one policy call per decision
+  double unbatched_seconds = 0;  // the same episodes one at a time
+  double speedup = 0;
+};
+// Push-T rollouts of an untrained CPU-default Diffusion Policy (normalised by
+// the env's bounds), so every episode runs its full length: the same work both ways.
+VecEvalSpeedup MeasureVecEvalSpeedup(int episodes);
+
 }  // namespace bcbench

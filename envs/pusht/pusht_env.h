@@ -93,6 +93,10 @@ class PushTEnv : public Env {
   SpaceSpec ObsSpec(const std::string& key) const override;
   SpaceSpec ActionSpec() const override;
   SpaceSpec TargetSpec() const override;  // the workspace, in both action modes
+  std::vector<double> EffectorPosition() const override {
+    const pusht::Vec2 p = AgentPosition();
+    return {p.x, p.y};
+  }
   ActionMode GetActionMode() const override { return config_.action_mode; }
 
   void Reset(uint64_t seed) override;

@@ -33,7 +33,7 @@ TEST(Cli, EachCommandHasHelp) {
 }
 
 TEST(Cli, PendingCommandsSaySoAndExitTwo) {
-  for (const char* cmd : {"train --env pusht", "eval --checkpoint x", "bench --suite smoke",
+  for (const char* cmd : {"bench --suite smoke",
                           "report x", "view --env pusht", "render --out x"}) {
     const auto r = RunBcbench(cmd);
     EXPECT_EQ(r.exit_code, 2) << cmd;

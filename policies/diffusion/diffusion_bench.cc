@@ -1,0 +1,120 @@
+#include "policies/diffusion/diffusion_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <vector>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include "policies/diffusion/diffusion_model.h"
+#include "policies/diffusion/unet_fast_inference.h"
+
+namespace bcbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Median seconds of `reps` calls (after a few untimed ones): robust to the
+// odd preempted call on a shared machine.
+double MedianSeconds(int reps, const std::function<void()>& call) {
+  for (int i = 0; i < std::min(reps, 5); ++i) call();
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    const auto start = Clock::now();
+    call();
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::nth_element(times.begin(), times.begin() + reps / 2, times.end());
+  return times[static_cast<size_t>(reps / 2)];
+}
+
+class ThreadsRestorer {
+ public:
+  ThreadsRestorer() : threads_(torch::get_num_threads()) {}
+  ~ThreadsRestorer() { torch::set_num_threads(threads_); }
+  ThreadsRestorer(const ThreadsRestorer&) = delete;
+  ThreadsRestorer& operator=(const ThreadsRestorer&) = delete;
+
+ private:
+  int threads_;
+};
+
+}  // namespace
+
+DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
+  ThreadsRestorer restore_threads;
+  const auto& config = options.config;
+  DiffusionModel model(config, options.obs_dim, options.action_dim);
+  DenoiserBench bench;
+  bench.parameters = model.unet()->ParameterCount();
+  bench.forward_flops = UnetForwardFlops(model.unet()->options(), config.pred_horizon);
+
+  // Training: the real step (loss, backward, AdamW) on fixed random data.
+  if (options.train_threads > 0) torch::set_num_threads(options.train_threads);
+  bench.train_threads = torch::get_num_threads();
+  {
+    torch::Generator gen = at::detail::createCPUGenerator(config.seed);
+    const int64_t b = options.train_batch;
+    const auto obs = torch::rand({b, config.obs_horizon, options.obs_dim}, gen) * 2 - 1;
+    const auto actions = torch::rand({b, config.pred_horizon, options.action_dim}, gen) * 2 - 1;
+    torch::optim::AdamW optimizer(
+        model.parameters(), torch::optim::AdamWOptions(config.lr)
+                                .betas({config.betas[0], config.betas[1]})
+                                .weight_decay(config.weight_decay));
+    auto step = [&] {
+      const auto loss = model.Loss(obs, actions, gen);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+    };
+    for (int i = 0; i < 2; ++i) step();
+    const auto start = Clock::now();
+    for (int i = 0; i < options.train_steps; ++i) step();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    bench.train_samples_per_s = options.train_steps * static_cast<double>(b) / seconds;
+    bench.train_flops_per_s = 3 * bench.forward_flops * bench.train_samples_per_s;
+    if (options.sgemm_flops > 0) {
+      bench.train_flop_efficiency = bench.train_flops_per_s / options.sgemm_flops;
+    }
+  }
+
+  // Batch 1 on one thread: what a single environment waits for.
+  torch::set_num_threads(1);
+  {
+    c10::InferenceMode inference;
+    torch::Generator gen = at::detail::createCPUGenerator(config.seed + 1);
+    const auto& unet_options = model.unet()->options();
+    const auto x = torch::randn({1, config.pred_horizon, options.action_dim}, gen);
+    const auto global = torch::randn({1, unet_options.global_cond_dim}, gen);
+    const auto local =
+        unet_options.local_cond_channels > 0
+            ? torch::randn({1, config.pred_horizon, unet_options.local_cond_channels}, gen)
+            : torch::Tensor();
+    const auto t = torch::full({1}, 50, torch::kLong);
+    bench.forward_module_ms =
+        1e3 * MedianSeconds(options.forward_reps, [&] { model.unet()->forward(x, t, global, local); });
+    UnetFastInference fast(*model.unet(), config.num_train_timesteps);
+    fast.SetCondition(global, 1);
+    bench.forward_fast_ms =
+        1e3 * MedianSeconds(options.forward_reps, [&] { fast.Forward(x, 50, local); });
+    bench.forward_fast_cond_ms = 1e3 * MedianSeconds(options.forward_reps, [&] {
+                                   fast.SetCondition(global, 1);
+                                   fast.Forward(x, 50, local);
+                                 });
+  }
+  {
+    torch::Generator gen = at::detail::createCPUGenerator(config.seed + 2);
+    const auto obs = torch::rand({1, config.obs_horizon, options.obs_dim}, gen) * 2 - 1;
+    bench.chunk_steps = config.sampler == "ddpm" ? config.num_train_timesteps : config.inference_steps;
+    model.SetFastInference(true);
+    bench.chunk_fast_ms = 1e3 * MedianSeconds(options.chunk_reps, [&] { model.Sample(obs, gen); });
+    model.SetFastInference(false);
+    bench.chunk_module_ms =
+        1e3 * MedianSeconds(options.chunk_reps, [&] { model.Sample(obs, gen); });
+  }
+  return bench;
+}
+
+}  // namespace bcbench

@@ -1,0 +1,44 @@
+// Speed of Diffusion Policy's denoiser (SPEC 9), measured in-process for
+// `bcbench perf`: training throughput and its FLOP efficiency against a
+// sgemm the caller measured in the same process, one forward at batch 1 on
+// one thread (module and fast path), and a whole DDIM chunk at batch 1.
+#pragma once
+
+#include <cstdint>
+
+#include "policies/diffusion/diffusion_config.h"
+
+namespace bcbench {
+
+struct DenoiserBenchOptions {
+  DiffusionConfig config;  // network and sampler (default: the CPU UNet, DDIM-10)
+  int obs_dim = 20;        // Push-T keypoints: To 2 x 20 = 40 condition features
+  int action_dim = 2;
+  int train_batch = 256;
+  int train_threads = 0;   // 0: keep the current LibTorch thread count
+  int train_steps = 8;     // timed optimiser steps (after 2 untimed)
+  int forward_reps = 300;  // batch-1 forwards per timing
+  int chunk_reps = 30;     // batch-1 chunks per timing
+  double sgemm_flops = 0;  // 1024^3 sgemm FLOP/s at train_threads; 0: no efficiency
+};
+
+struct DenoiserBench {
+  int64_t parameters = 0;
+  double forward_flops = 0;  // conv + linear FLOPs of one forward of one sample
+  int train_threads = 0;
+  double train_samples_per_s = 0;    // Loss + backward + AdamW step, batch train_batch
+  double train_flops_per_s = 0;      // 3 x forward_flops x samples/s
+  double train_flop_efficiency = 0;  // train_flops_per_s / sgemm_flops (0 when not given)
+  // Batch 1, one thread, inference mode; medians in milliseconds.
+  double forward_module_ms = 0;      // ConditionalUnet1D::forward
+  double forward_fast_ms = 0;        // UnetFastInference::Forward (condition already set)
+  double forward_fast_cond_ms = 0;   // SetCondition + Forward (nothing amortised)
+  double chunk_module_ms = 0;        // DiffusionModel::Sample on the module path
+  double chunk_fast_ms = 0;          // DiffusionModel::Sample (fast path, the default)
+  int chunk_steps = 0;               // network evaluations per chunk
+};
+
+// Restores the LibTorch thread count it found.
+DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options);
+
+}  // namespace bcbench

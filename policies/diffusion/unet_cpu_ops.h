@@ -1,0 +1,87 @@
+// CPU kernels for the 1-D UNet in time-major layout: an activation of B
+// sequences of length L with C channels is a row-major (B * L, C) matrix,
+// the layout of the action chunk itself. In that layout a convolution is
+// one large GEMM over im2col rows (contiguous row copies), which BLAS runs
+// near its peak, and bias + GroupNorm + Mish + FiLM + residual add is one
+// pass over the rows. The module's training path (with autograd) and the
+// inference fast path both use these; CUDA tensors never get here.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace bcbench::unet_cpu {
+
+// One block of input channels for Im2Col: rows (B * length, channels) with
+// row stride `channels`.
+struct RowBlock {
+  const float* data;
+  int64_t channels;
+};
+
+// col row (b, m) = for each offset o: [block 0 row (b, m * stride + o), block
+// 1 row ..., ...], zero where m * stride + o falls outside [0, length).
+// col is (B * out_length, offsets.size() * sum(channels)).
+void Im2ColForward(const std::vector<RowBlock>& blocks, int64_t batch, int64_t length,
+                   int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets,
+                   float* col);
+
+// Everything the fused block epilogue reads:
+//   out = Mish(GroupNorm(h + conv_bias; gamma, beta)) [* scale + shift] [+ residual]
+// with per-sample (scale, shift) = film row b = [scale (C), shift (C)].
+struct EpilogueArgs {
+  const float* h = nullptr;  // (B * length, C), the conv output before its bias
+  const float* conv_bias = nullptr;  // C
+  const float* gamma = nullptr;      // C
+  const float* beta = nullptr;       // C
+  const float* film = nullptr;       // row b at film + b * film_stride, or null
+  int64_t film_stride = 0;           // 0: 2C (rows of exactly [scale, shift])
+  const float* residual = nullptr;   // (B * length, C) or null
+  int64_t batch = 0, length = 0, channels = 0, groups = 1;
+};
+// mean and rstd (B, groups) are written when not null (training keeps them).
+void EpilogueForward(const EpilogueArgs& args, float* out, float* mean, float* rstd);
+
+// Gradients of EpilogueForward. grad_h (B * length, C); the per-sample
+// parameter gradients (B, C) are summed over the batch by the caller;
+// grad_film (B, 2C) only when args.film. The residual's gradient is grad_out.
+struct EpilogueGrads {
+  float* h = nullptr;
+  float* conv_bias = nullptr;  // (B, C)
+  float* gamma = nullptr;      // (B, C)
+  float* beta = nullptr;       // (B, C)
+  float* film = nullptr;       // (B, 2C)
+};
+void EpilogueBackward(const EpilogueArgs& args, const float* mean, const float* rstd,
+                      const float* grad_out, const EpilogueGrads& grads);
+
+// y = Mish(x) elementwise (the same vectorised formula as the epilogue).
+void MishForward(const float* x, float* y, int64_t n);
+
+// Row-major C (m x n) = A (m x k) * B (k x n), overwriting C. Few rows (a
+// batch-1 forward has 4 to 16) take a register-blocked kernel that streams
+// B once: BLAS would first copy ("pack") all of B, which at so few rows
+// costs as much as the arithmetic. More rows go to the BLAS LibTorch uses.
+void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+          int64_t ldb, float* c, int64_t ldc);
+
+// --- Autograd wrappers (float32 CPU tensors) ---
+
+// Im2Col of one block or of [a, b] (b may be undefined), with gradients.
+torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
+                     int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets);
+
+// A Conv1d weight (out, in, taps) as the (taps * in, out) matrix that
+// tap-major im2col rows multiply, with gradients (a blocked transpose; the
+// generic permute copy LibTorch does costs ~6 ms per forward of the CPU UNet).
+torch::Tensor PackConvWeight(const torch::Tensor& weight);
+
+// The fused epilogue with gradients; film and residual may be undefined.
+torch::Tensor Epilogue(const torch::Tensor& h, const torch::Tensor& conv_bias,
+                       const torch::Tensor& gamma, const torch::Tensor& beta,
+                       const torch::Tensor& film, const torch::Tensor& residual, int64_t groups,
+                       int64_t length);
+
+}  // namespace bcbench::unet_cpu

@@ -1,0 +1,106 @@
+// An inference-only CPU path through a ConditionalUnet1D that gives the
+// module's outputs (float rounding apart) at a fraction of its small-batch
+// cost. At batch 1 the module spends most of its time per operator
+// (dispatch, allocation, autograd bookkeeping, weight re-packing), not in
+// arithmetic; here, with the kernels of unet_cpu_ops.h and no LibTorch op
+// inside Forward:
+// - activations stay time-major (B, L, C), the layout of the action chunk,
+//   so a convolution is one GEMM of contiguous row copies (im2col of whole
+//   rows) against weights packed once; at a few rows the GEMM is a
+//   register-tiled AVX-512 kernel (BLAS would re-pack the weights per call);
+// - bias, GroupNorm, Mish, FiLM and the residual add are one pass per block;
+// - FiLM is linear in Mish(cond) = [Mish(step embedding), Mish(obs)]: the
+//   step part is tabulated for every timestep at construction and the
+//   observation part computed once per chunk (SetCondition), leaving one
+//   vector add per denoising step;
+// - skip concatenation never materialises: the im2col rows read both parts.
+// The path snapshots the weights: IsCurrent() says whether the module's
+// parameters are still the ones it packed (storage and version counters).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "policies/diffusion/conditional_unet1d.h"
+
+namespace bcbench {
+
+class UnetFastInference {
+ public:
+  // Packs the weights of a float32 CPU UNet and tabulates the step part of
+  // FiLM for timesteps 0 .. num_timesteps-1.
+  UnetFastInference(ConditionalUnet1DImpl& unet, int num_timesteps);
+
+  bool IsCurrent(const ConditionalUnet1DImpl& unet) const;
+
+  // The observation part of FiLM for the coming calls: (B, global_cond_dim)
+  // (ignored, may be undefined, when global_cond_dim is 0). Fixes B.
+  void SetCondition(const torch::Tensor& global_cond, int64_t batch);
+  // sample (B, Tp, input_dim) float32 CPU; local_cond (B, Tp, channels) or
+  // undefined; all rows at timestep t. Returns (B, Tp, input_dim).
+  torch::Tensor Forward(const torch::Tensor& sample, int t, const torch::Tensor& local_cond = {});
+
+ private:
+  struct Conv {  // out(rows, out) = im2col(rows, taps * in) * w(taps * in, out) + bias
+    int in = 0, out = 0, taps = 0;
+    std::vector<float> w, bias;
+  };
+  struct Norm {
+    int groups = 0;
+    std::vector<float> gamma, beta;
+  };
+  struct ResBlock {
+    Conv conv1, conv2, residual;  // residual.out == 0: identity
+    Norm norm1, norm2;
+    int film_offset = 0;  // where this block's (scale, bias) start in the FiLM vector
+  };
+  struct Level {
+    ResBlock res1, res2;
+    Conv resample;  // down: taps {-1, 0, 1} at stride 2; up: see upsample_odd
+    Conv upsample_odd;
+  };
+
+  // Where a conv reads its input rows from: one or two channel blocks (x and
+  // a skip), each (B * length, channels).
+  struct Source {
+    const float* data;
+    int channels;
+  };
+
+  static Conv PackConv(const torch::nn::Conv1dImpl& conv);
+  static Norm PackNorm(const torch::nn::GroupNormImpl& norm);
+  ResBlock PackResBlock(const ConditionalResidualBlock1DImpl& block, int& film_offset);
+
+  // Builds rows (b, m) = [src at m * stride + offset for offset in offsets] (zero
+  // outside [0, length)) in col_, returns the row width.
+  int Im2Col(const std::vector<Source>& sources, int length, int out_length, int stride,
+             const std::vector<int>& offsets);
+  void RunResBlock(const ResBlock& block, const std::vector<Source>& input, int length,
+                   float* output);
+  // output = Mish(GroupNorm(h + bias)) * film_scale + film_bias (film when
+  // film_offset >= 0), + residual (rows x channels, when not null).
+  void NormMish(const float* h, const Conv& conv, const Norm& norm, int length, int film_offset,
+                const float* residual, float* output);
+
+  UnetOptions options_;
+  int num_timesteps_;
+  int film_width_ = 0;
+  std::vector<Level> down_, up_;
+  std::vector<ResBlock> mid_;
+  Conv final_block_conv_, final_conv_;
+  Norm final_block_norm_;
+  std::vector<float> step_film_;  // (num_timesteps, film_width): Linear(Mish(step emb)) + bias
+  torch::Tensor obs_film_weight_;  // (film_width, global_cond_dim)
+  std::vector<float> obs_film_;    // (B, film_width), per chunk
+
+  // Scratch, grown on demand and reused.
+  int64_t batch_ = 0;
+  std::vector<float> col_, h_, r_, film_, act_a_, act_b_;
+  std::vector<std::vector<float>> skips_;
+
+  std::vector<std::pair<const void*, int64_t>> snapshot_;  // (storage, version) per parameter
+};
+
+}  // namespace bcbench

@@ -1,0 +1,50 @@
+// A policy the shared Trainer can fit: a network whose parameters the
+// optimiser, the EMA and checkpoints see, a loss on normalised batches, and
+// the normalisers fitted from the demos. Diffusion Policy and every baseline
+// implement this; the runner only sees the Policy part.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "datasets/normalizer.h"
+#include "policies/policy.h"
+
+namespace bcbench {
+
+// Settings of the shared training machinery (SPEC 5); each policy's config
+// supplies them.
+struct TrainOptions {
+  int64_t steps = 1000;
+  int64_t batch_size = 256;
+  double lr = 1e-4;
+  double beta1 = 0.95, beta2 = 0.999;
+  double weight_decay = 1e-6;
+  int64_t warmup_steps = 500;
+  double grad_clip = 0.0;       // max global grad norm; 0 = off
+  double ema_power = 0.75;      // decay = 1 - (1 + step)^-power ...
+  double ema_max_decay = 0.9999;  // ... capped here
+  uint64_t seed = 0;
+};
+
+class TrainablePolicy : public Policy {
+ public:
+  // The module whose named parameters and buffers are trained and saved.
+  virtual torch::nn::Module& Network() = 0;
+  // Mean loss on a batch: obs (B, To, Do) and actions (B, Tp, A), both
+  // normalised, on the policy's device. Randomness only from `gen`.
+  virtual torch::Tensor Loss(const torch::Tensor& obs, const torch::Tensor& actions,
+                             torch::Generator& gen) = 0;
+  virtual TrainOptions GetTrainOptions() const = 0;
+  // The full config, for checkpoints and reports.
+  virtual nlohmann::json ConfigJson() const = 0;
+
+  virtual void SetNormalizers(Normalizer obs, Normalizer actions) = 0;
+  virtual const Normalizer& ObsNormalizer() const = 0;
+  virtual const Normalizer& ActionNormalizer() const = 0;
+  virtual torch::Device GetDevice() const = 0;
+};
+
+}  // namespace bcbench

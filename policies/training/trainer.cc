@@ -1,0 +1,236 @@
+#include "policies/training/trainer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "datasets/atomic_file.h"
+#include "policies/training/checkpoint.h"
+#include "policies/training/ema.h"
+#include "policies/training/lr_schedule.h"
+
+namespace bcbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Batch `index` of the endless stream of epochs, each a seeded permutation of
+// all windows: the same (seed, index) always gives the same batch, which is
+// what makes a resumed run identical to an uninterrupted one.
+void FillBatch(const SequenceSampler& sampler, const TrainablePolicy& policy, uint64_t seed,
+               int64_t index, int64_t batch, std::vector<float>& obs, std::vector<float>& act,
+               std::vector<size_t>& order, int64_t& order_epoch) {
+  const size_t n = sampler.size();
+  const size_t obs_size = static_cast<size_t>(sampler.horizons().obs) * sampler.obs_dim();
+  const size_t act_size = static_cast<size_t>(sampler.horizons().pred) * sampler.action_dim();
+  obs.resize(static_cast<size_t>(batch) * obs_size);
+  act.resize(static_cast<size_t>(batch) * act_size);
+  for (int64_t b = 0; b < batch; ++b) {
+    const uint64_t global = static_cast<uint64_t>(index * batch + b);
+    const int64_t epoch = static_cast<int64_t>(global / n);
+    if (epoch != order_epoch) {
+      order = sampler.Shuffled(seed, static_cast<uint64_t>(epoch));
+      order_epoch = epoch;
+    }
+    sampler.Fill(order[global % n], obs.data() + b * obs_size, act.data() + b * act_size);
+  }
+  policy.ObsNormalizer().Normalize(obs.data(), static_cast<size_t>(batch) * sampler.horizons().obs);
+  policy.ActionNormalizer().Normalize(act.data(),
+                                      static_cast<size_t>(batch) * sampler.horizons().pred);
+}
+
+torch::Tensor ToTensor(const std::vector<float>& values, int64_t b, int64_t t, int64_t d,
+                       const torch::Device& device) {
+  return torch::from_blob(const_cast<float*>(values.data()), {b, t, d}, torch::kFloat32)
+      .clone()
+      .to(device);
+}
+
+struct LogRow {
+  int64_t step;
+  double loss, lr, valid_loss, elapsed;
+  nlohmann::json eval;
+};
+
+std::string CsvText(const std::vector<LogRow>& rows) {
+  std::ostringstream out;
+  out << "step,loss,lr,valid_loss,eval_success,eval_score,elapsed_s\n";
+  for (const auto& r : rows) {
+    auto field = [&](const char* key) {
+      return r.eval.contains(key) ? fmt::format("{:.6g}", r.eval[key].get<double>()) : "";
+    };
+    out << r.step << ',' << fmt::format("{:.6g}", r.loss) << ',' << fmt::format("{:.6g}", r.lr)
+        << ',' << (r.valid_loss >= 0 ? fmt::format("{:.6g}", r.valid_loss) : "") << ','
+        << field("success") << ',' << field("score") << ',' << fmt::format("{:.1f}", r.elapsed)
+        << '\n';
+  }
+  return out.str();
+}
+
+// Rows of an existing log up to `step`, so a resumed run continues the file.
+std::vector<LogRow> ReadLog(const std::string& path, int64_t up_to) {
+  std::vector<LogRow> rows;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string cell;
+    while (std::getline(ss, cell, ',')) f.push_back(cell);
+    while (f.size() < 7) f.emplace_back();
+    try {
+      LogRow r{std::stoll(f[0]), std::stod(f[1]), std::stod(f[2]),
+               f[3].empty() ? -1.0 : std::stod(f[3]), std::stod(f[6]), nlohmann::json::object()};
+      if (!f[4].empty()) r.eval["success"] = std::stod(f[4]);
+      if (!f[5].empty()) r.eval["score"] = std::stod(f[5]);
+      if (r.step <= up_to) rows.push_back(r);
+    } catch (const std::exception&) {
+      break;  // a damaged tail is dropped; the rows before it stand
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
+                      int64_t max_windows) {
+  torch::NoGradGuard no_grad;
+  const size_t n = valid.size();
+  if (n == 0) return -1;
+  const size_t count = std::min<size_t>(n, static_cast<size_t>(max_windows));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(12345);
+  const size_t obs_size = static_cast<size_t>(valid.horizons().obs) * valid.obs_dim();
+  const size_t act_size = static_cast<size_t>(valid.horizons().pred) * valid.action_dim();
+  double total = 0;
+  for (size_t first = 0; first < count; first += static_cast<size_t>(batch_size)) {
+    const size_t b = std::min<size_t>(static_cast<size_t>(batch_size), count - first);
+    std::vector<float> obs(b * obs_size), act(b * act_size);
+    for (size_t i = 0; i < b; ++i) {
+      const size_t w = (first + i) * n / count;  // evenly spread over all windows
+      valid.Fill(w, obs.data() + i * obs_size, act.data() + i * act_size);
+    }
+    policy.ObsNormalizer().Normalize(obs.data(), b * valid.horizons().obs);
+    policy.ActionNormalizer().Normalize(act.data(), b * valid.horizons().pred);
+    const auto device = policy.GetDevice();
+    const auto loss = policy.Loss(
+        ToTensor(obs, static_cast<int64_t>(b), valid.horizons().obs, valid.obs_dim(), device),
+        ToTensor(act, static_cast<int64_t>(b), valid.horizons().pred, valid.action_dim(), device),
+        gen);
+    total += loss.item<double>() * static_cast<double>(b);
+  }
+  return total / static_cast<double>(count);
+}
+
+TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
+                  const SequenceSampler* valid, const TrainerSettings& settings) {
+  const TrainOptions opt = policy.GetTrainOptions();
+  torch::nn::Module& net = policy.Network();
+  net.train();
+  torch::optim::AdamW optimizer(
+      net.parameters(), torch::optim::AdamWOptions(opt.lr)
+                            .betas({opt.beta1, opt.beta2})
+                            .weight_decay(opt.weight_decay));
+  EmaWeights ema(net, opt.ema_power, opt.ema_max_decay);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed);
+  const std::string ckpt = settings.out_dir + "/" + kCheckpointFile;
+  const std::string log_path = settings.out_dir + "/train_log.csv";
+  std::filesystem::create_directories(settings.out_dir);
+
+  TrainResult result;
+  TrainingState state{&ema, &optimizer, &gen, 0};
+  std::vector<LogRow> log;
+  if (std::filesystem::exists(ckpt)) {
+    const auto header = LoadCheckpoint(ckpt, policy, state, /*use_ema=*/false);
+    result.start_step = header.at("step").get<int64_t>();
+    log = ReadLog(log_path, result.start_step);
+    spdlog::info("resuming from {} at step {}", ckpt, result.start_step);
+  }
+  auto save = [&](int64_t step) {
+    state.step = step;
+    SaveCheckpoint(ckpt, policy, state, settings.header);
+    WriteFileAtomically(log_path, CsvText(log));
+  };
+
+  const int64_t to = train.horizons().obs, tp = train.horizons().pred;
+  const auto device = policy.GetDevice();
+  std::vector<float> obs, act;
+  std::vector<size_t> order;
+  int64_t order_epoch = -1;
+  double interval_loss = 0;
+  int64_t interval_steps = 0;
+  const auto start = Clock::now();
+  double elapsed_before = log.empty() ? 0.0 : log.back().elapsed;
+  int64_t step = result.start_step;
+  bool first_interval = true;
+  while (step < opt.steps) {
+    const double lr = CosineWithWarmup(step, opt.steps, opt.warmup_steps, opt.lr);
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    }
+    FillBatch(train, policy, opt.seed, step, opt.batch_size, obs, act, order, order_epoch);
+    const auto loss = policy.Loss(ToTensor(obs, opt.batch_size, to, train.obs_dim(), device),
+                                  ToTensor(act, opt.batch_size, tp, train.action_dim(), device),
+                                  gen);
+    optimizer.zero_grad();
+    loss.backward();
+    if (opt.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.parameters(), opt.grad_clip);
+    optimizer.step();
+    ++step;
+    ema.Update(step);
+    interval_loss += loss.item<double>();
+    ++interval_steps;
+
+    const bool last = step == opt.steps;
+    const bool do_valid = valid != nullptr && valid->size() > 0 &&
+                          (last || (settings.valid_every > 0 && step % settings.valid_every == 0));
+    const bool do_eval = settings.evaluate &&
+                         (last || (settings.eval_every > 0 && step % settings.eval_every == 0));
+    if (last || step % settings.log_every == 0 || do_valid || do_eval) {
+      const double elapsed =
+          elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
+      LogRow row{step, interval_loss / interval_steps, lr, -1, elapsed, nlohmann::json::object()};
+      if (do_valid || do_eval) {
+        ema.Swap();  // validation and rollouts use the averaged weights
+        net.eval();
+        if (do_valid) row.valid_loss = ValidationLoss(policy, *valid, opt.batch_size);
+        if (do_eval) row.eval = settings.evaluate(policy);
+        net.train();
+        ema.Swap();
+      }
+      if (first_interval) result.first_loss = row.loss;
+      first_interval = false;
+      result.last_loss = row.loss;
+      if (row.valid_loss >= 0) result.valid_loss = row.valid_loss;
+      const double run_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      const double rate = (step - result.start_step) * opt.batch_size / std::max(run_seconds, 1e-9);
+      const double eta = (opt.steps - step) * opt.batch_size / std::max(rate, 1e-9);
+      spdlog::info("step {}/{}  loss {:.4f}  lr {:.2e}  {:.0f} samples/s  ETA {:.0f}s{}{}", step,
+                   opt.steps, row.loss, lr, rate, eta,
+                   row.valid_loss >= 0 ? fmt::format("  valid {:.4f}", row.valid_loss) : "",
+                   row.eval.empty() ? "" : "  eval " + row.eval.dump());
+      log.push_back(row);
+      // The log is rewritten whole (it is small) so it is never half a row;
+      // rows past the last checkpoint are dropped again on resume.
+      WriteFileAtomically(log_path, CsvText(log));
+      interval_loss = 0;
+      interval_steps = 0;
+    }
+    if (last || (settings.checkpoint_every > 0 && step % settings.checkpoint_every == 0) ||
+        step == settings.stop_after) {
+      save(step);
+    }
+    if (step == settings.stop_after) break;
+  }
+  result.end_step = step;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.samples_per_s = (step - result.start_step) * opt.batch_size / std::max(result.seconds, 1e-9);
+  return result;
+}
+
+}  // namespace bcbench

@@ -1,0 +1,49 @@
+// The shared training loop (SPEC 5): AdamW, cosine LR with warm-up, gradient
+// clipping, EMA, periodic validation and evaluation, atomic checkpoints and
+// exact resume. Every trainable policy goes through it.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "datasets/sequence_sampler.h"
+#include "policies/trainable_policy.h"
+
+namespace bcbench {
+
+struct TrainerSettings {
+  std::string out_dir;             // checkpoint.pt and train_log.csv go here
+  int64_t log_every = 100;         // progress line and CSV row
+  int64_t valid_every = 500;       // validation loss (0 = only at the end)
+  int64_t checkpoint_every = 1000; // and always at the end
+  int64_t eval_every = 0;          // periodic rollouts (0 = off)
+  int64_t stop_after = -1;         // stop (as if killed) after this step; tests use it
+  nlohmann::json header;           // env, data, obs keys... stored in checkpoints
+  // Rollouts with the EMA weights; returns {"success": x, "score": y, ...}.
+  std::function<nlohmann::json(TrainablePolicy&)> evaluate;
+};
+
+struct TrainResult {
+  int64_t start_step = 0;  // > 0 when resumed
+  int64_t end_step = 0;
+  double first_loss = 0;   // mean over the first logging interval of this run
+  double last_loss = 0;    // mean over the last logging interval
+  double valid_loss = -1;  // at the end, with the EMA weights; -1 without a valid split
+  double seconds = 0;
+  double samples_per_s = 0;
+};
+
+// Trains `policy` on windows of `train` (validation on `valid` when it has
+// windows). Resumes from out_dir/checkpoint.pt when it exists. The policy's
+// normalisers must already be set.
+TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
+                  const SequenceSampler* valid, const TrainerSettings& settings);
+
+// Validation loss: mean loss over (up to) `max_windows` evenly spread windows
+// with a fixed noise seed, so it is comparable across steps.
+double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
+                      int64_t max_windows = 2048);
+
+}  // namespace bcbench

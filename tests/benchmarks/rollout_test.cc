@@ -1,0 +1,155 @@
+// Receding-horizon execution: the runner executes exactly Ta actions per
+// policy call, starting at the chunk index that the sequence sampler aligns
+// with the newest observation, and steps many episodes with one call.
+#include <gtest/gtest.h>
+
+#include "benchmarks/runner/rollout.h"
+
+namespace bcbench {
+namespace {
+
+// Observation = [steps taken]; appends every action it receives to `log`
+// (which outlives the env: the runner owns and destroys its envs).
+class CounterEnv : public Env {
+ public:
+  explicit CounterEnv(int max_steps, std::vector<double>* log = nullptr)
+      : max_steps_(max_steps), log_(log) {}
+  std::string Name() const override { return "counter"; }
+  EnvOptions Options() const override { return {}; }
+  std::vector<std::string> ObsKeys() const override { return {"t"}; }
+  SpaceSpec ObsSpec(const std::string&) const override { return {{"t"}, {0}, {1e9}}; }
+  SpaceSpec ActionSpec() const override { return {{"a"}, {-1e9}, {1e9}}; }
+  ActionMode GetActionMode() const override { return ActionMode::kAbsolute; }
+  void Reset(uint64_t seed) override {
+    seed_ = seed;
+    t_ = 0;
+    actions.clear();
+  }
+  StepResult Step(const std::vector<double>& action) override {
+    actions.push_back(action[0]);
+    if (log_ != nullptr) log_->push_back(action[0]);
+    ++t_;
+    StepResult r;
+    r.done = t_ >= max_steps_;
+    return r;
+  }
+  std::vector<double> Observation(const std::string&) const override { return {double(t_)}; }
+  std::vector<double> SimState() const override { return {double(t_)}; }
+  void SetSimState(const std::vector<double>& s) override { t_ = static_cast<int>(s[0]); }
+  double Reward() const override { return 0; }
+  bool Success() const override { return false; }
+  int StepCount() const override { return t_; }
+  int MaxSteps() const override { return max_steps_; }
+  double ControlHz() const override { return 10; }
+  int Substeps() const override { return 1; }
+  std::vector<std::string> PhaseNames() const override { return {"only"}; }
+  int Phase() const override { return 0; }
+  std::vector<std::string> ModeNames() const override { return {}; }
+  int Mode() const override { return -1; }
+  std::vector<double> CommandedTarget() const override {
+    return {actions.empty() ? 0.0 : actions.back()};
+  }
+  std::vector<double> EffectorPosition() const override { return {double(t_)}; }
+  const mjModel* Model() const override { return nullptr; }
+  const mjData* Data() const override { return nullptr; }
+
+  std::vector<double> actions;
+  uint64_t seed_ = 0;
+
+ private:
+  int max_steps_;
+  std::vector<double>* log_;
+  int t_ = 0;
+};
+
+// Returns what the sequence sampler would pair with the observed window: the
+// window starts To - 1 steps before the newest observation, so chunk index k
+// holds the action of step (newest - (To - 1) + k).
+class ReplayPolicy : public Policy {
+ public:
+  ReplayPolicy(int to, int tp, int ta) : to_(to), tp_(tp), ta_(ta) {}
+  std::string Name() const override { return "replay"; }
+  int ObsHorizon() const override { return to_; }
+  int PredHorizon() const override { return tp_; }
+  int ActionHorizon() const override { return ta_; }
+  void Reset(uint64_t) override {}
+  ActionChunk Act(const ObsHistory& obs) override {
+    ++calls;
+    batches.push_back(obs.batch);
+    ActionChunk chunk{obs.batch, tp_, 1, {}};
+    for (int b = 0; b < obs.batch; ++b) {
+      const float newest = obs.values[static_cast<size_t>(b * obs.steps + obs.steps - 1)];
+      const float oldest = obs.values[static_cast<size_t>(b * obs.steps)];
+      // The history is consecutive steps, padded with the first frame at the start.
+      EXPECT_EQ(oldest, std::max(0.0f, newest - (to_ - 1)));
+      for (int k = 0; k < tp_; ++k) chunk.values.push_back(newest - (to_ - 1) + k);
+    }
+    return chunk;
+  }
+  int calls = 0;
+  std::vector<int> batches;
+
+ private:
+  int to_, tp_, ta_;
+};
+
+TEST(Rollout, ExecutesTaActionsPerCallAlignedWithTheSampler) {
+  ReplayPolicy policy(2, 16, 8);
+  std::vector<double> log;
+  RolloutOptions options;
+  options.episodes = 1;
+  const auto records =
+      RunEpisodes([&]() { return std::make_unique<CounterEnv>(30, &log); }, policy, options);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].steps, 30);
+  EXPECT_EQ(records[0].policy_calls, 4);  // steps 0, 8, 16, 24
+  EXPECT_EQ(policy.calls, 4);
+  ASSERT_EQ(log.size(), 30u);
+  for (int t = 0; t < 30; ++t) EXPECT_EQ(log[t], t) << "step " << t;
+}
+
+TEST(Rollout, LatencyStepsAreDroppedFromTheChunk) {
+  class Late : public ReplayPolicy {
+   public:
+    Late() : ReplayPolicy(2, 16, 4) {}
+    int LatencySteps() const override { return 2; }
+  } policy;
+  std::vector<double> log;
+  RolloutOptions options;
+  options.episodes = 1;
+  RunEpisodes([&]() { return std::make_unique<CounterEnv>(8, &log); }, policy, options);
+  // Each call skips 2 actions: step 0 gets the action planned for step 2.
+  ASSERT_EQ(log.size(), 8u);
+  EXPECT_EQ(log[0], 2);
+  EXPECT_EQ(log[3], 5);
+  EXPECT_EQ(log[4], 6);  // second call at step 4
+}
+
+TEST(Rollout, BatchedRunUsesOneCallPerDecisionForAllEpisodes) {
+  ReplayPolicy batched(2, 16, 8), single(2, 16, 8);
+  RolloutOptions options;
+  options.episodes = 5;
+  auto make = []() { return std::make_unique<CounterEnv>(20); };
+  const auto a = RunEpisodes(make, batched, options);
+  options.batched = false;
+  const auto b = RunEpisodes(make, single, options);
+  EXPECT_EQ(batched.calls, 3);  // ceil(20 / 8) decisions, all 5 episodes in each
+  EXPECT_EQ(batched.batches, (std::vector<int>{5, 5, 5}));
+  EXPECT_EQ(single.calls, 15);
+  ASSERT_EQ(a.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(a[i].seed, 100000u + i);
+    EXPECT_EQ(a[i].targets, b[i].targets);
+  }
+}
+
+TEST(Rollout, RejectsHorizonsThatDoNotFit) {
+  ReplayPolicy policy(4, 8, 8);  // To - 1 + Ta = 11 > Tp
+  RolloutOptions options;
+  options.episodes = 1;
+  EXPECT_THROW(RunEpisodes([]() { return std::make_unique<CounterEnv>(5); }, policy, options),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace bcbench

@@ -1,0 +1,63 @@
+// Intervals: Wilson for rates, bootstrap for means.
+#include <gtest/gtest.h>
+
+#include "benchmarks/metrics/episode_metrics.h"
+#include "benchmarks/metrics/statistics.h"
+
+namespace bcbench {
+namespace {
+
+TEST(WilsonInterval, MatchesTheClosedFormForEightOfTen) {
+  const Interval i = WilsonInterval(8, 10);
+  EXPECT_DOUBLE_EQ(i.estimate, 0.8);
+  EXPECT_NEAR(i.low, 0.4902, 1e-4);
+  EXPECT_NEAR(i.high, 0.9433, 1e-4);
+}
+
+TEST(WilsonInterval, StaysInsideZeroOneAtTheEdges) {
+  const Interval none = WilsonInterval(0, 50);
+  EXPECT_NEAR(none.low, 0.0, 1e-12);
+  EXPECT_GE(none.low, 0.0);
+  EXPECT_NEAR(none.high, 0.0713, 1e-4);
+  const Interval all = WilsonInterval(50, 50);
+  EXPECT_NEAR(all.low, 0.9287, 1e-4);
+  EXPECT_NEAR(all.high, 1.0, 1e-12);
+  EXPECT_LE(all.high, 1.0);
+}
+
+TEST(BootstrapMeanInterval, CoversTheMeanAndIsDeterministic) {
+  std::vector<double> v;
+  for (int i = 0; i < 50; ++i) v.push_back(i % 10 / 10.0);
+  const Interval a = BootstrapMeanInterval(v, 1000, 3);
+  const Interval b = BootstrapMeanInterval(v, 1000, 3);
+  EXPECT_DOUBLE_EQ(a.estimate, 0.45);
+  EXPECT_LT(a.low, 0.45);
+  EXPECT_GT(a.high, 0.45);
+  EXPECT_GT(a.low, 0.3);
+  EXPECT_LT(a.high, 0.6);
+  EXPECT_EQ(a.low, b.low);
+  EXPECT_EQ(a.high, b.high);
+}
+
+TEST(EpisodeMetrics, IdleStreaksStallsAndPhaseSequence) {
+  EpisodeRecord r;
+  r.initial_target = {0, 0};
+  // 5 moving steps, then 25 steps holding still: an idle streak that stalls.
+  for (int t = 0; t < 30; ++t) {
+    const double x = t < 5 ? 10.0 * (t + 1) : 50.0;
+    r.targets.push_back({x, 0});
+    r.phases.push_back(t < 3 ? 0 : (t < 10 ? 1 : 0));
+  }
+  r.steps = 30;
+  const EpisodeMetrics m = ComputeEpisodeMetrics(r, {512, 512}, {"transit", "push"});
+  EXPECT_EQ(m.longest_idle_streak, 25);
+  EXPECT_NEAR(m.idle_fraction, 25.0 / 30.0, 1e-12);
+  EXPECT_TRUE(m.stalled);
+  EXPECT_EQ(m.phase_sequence, "transit>push>transit");
+  EXPECT_FALSE(m.stuck);  // the last phase lasted 20 steps < 30
+  r.success = true;
+  EXPECT_FALSE(ComputeEpisodeMetrics(r, {512, 512}, {"transit", "push"}).stalled);
+}
+
+}  // namespace
+}  // namespace bcbench

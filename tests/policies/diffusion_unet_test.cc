@@ -1,0 +1,231 @@
+// The conditional 1-D UNet: shapes, size, conditioning, and that the
+// inference fast path computes the same function as the module.
+#include <cstdio>
+#include <stdexcept>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "policies/diffusion/conditional_unet1d.h"
+#include "policies/diffusion/diffusion_model.h"
+#include "policies/diffusion/unet_fast_inference.h"
+
+namespace bcbench {
+namespace {
+
+ConditionalUnet1D MakeUnet(const UnetOptions& options, uint64_t seed) {
+  ConditionalUnet1D unet(options);
+  torch::Generator gen = at::detail::createCPUGenerator(seed);
+  unet->InitParameters(gen);
+  // GroupNorm starts as the identity; perturb it so the fast path's
+  // normalisation is checked against something other than gamma 1, beta 0.
+  torch::NoGradGuard no_grad;
+  for (auto& p : unet->parameters()) {
+    if (p.dim() == 1) p.add_(torch::randn(p.sizes(), gen) * 0.1);
+  }
+  return unet;
+}
+
+UnetOptions CpuOptions() { return MakeUnetOptions(DiffusionConfig{}, 20, 2); }
+
+TEST(ConditionalUnet1D, KeepsTheChunkShape) {
+  auto unet = MakeUnet(CpuOptions(), 1);
+  torch::Generator gen = at::detail::createCPUGenerator(2);
+  const auto x = torch::randn({3, 16, 2}, gen);
+  const auto out = unet->forward(x, torch::tensor({0, 50, 99}), torch::randn({3, 41}, gen));
+  EXPECT_EQ(out.sizes(), x.sizes());
+
+  UnetOptions channels = CpuOptions();
+  channels.global_cond_dim = 1;
+  channels.local_cond_channels = 40;
+  auto unet2 = MakeUnet(channels, 1);
+  const auto out2 = unet2->forward(x, torch::tensor({0, 50, 99}), torch::zeros({3, 1}),
+                                   torch::randn({3, 16, 40}, gen));
+  EXPECT_EQ(out2.sizes(), x.sizes());
+}
+
+// Chi et al.'s architecture with a 40-d condition (To 2 x 20-d keypoints)
+// has 4,559,554 parameters; our null flag adds one FiLM input column
+// (2 x width per block: 3,584).
+TEST(ConditionalUnet1D, CpuDefaultHasAbout4point56MParameters) {
+  UnetOptions exact = CpuOptions();
+  exact.global_cond_dim = 40;
+  EXPECT_EQ(ConditionalUnet1D(exact)->ParameterCount(), 4559554);
+  const int64_t ours = ConditionalUnet1D(CpuOptions())->ParameterCount();
+  EXPECT_EQ(ours, 4559554 + 3584);
+  std::printf("CPU UNet parameters: %lld; forward %.2f MFLOP per sample\n",
+              static_cast<long long>(ours), UnetForwardFlops(CpuOptions(), 16) / 1e6);
+  EXPECT_NEAR(UnetForwardFlops(exact, 16) / 1e6, 37.8, 0.3);
+}
+
+TEST(ConditionalUnet1D, PaperSizeHasAbout66MParameters) {
+  const auto options = MakeUnetOptions(DiffusionConfig::Preset("paper"), 20, 2);
+  const int64_t count = ConditionalUnet1D(options)->ParameterCount();
+  std::printf("paper UNet parameters: %lld\n", static_cast<long long>(count));
+  EXPECT_GT(count, 60'000'000);
+  EXPECT_LT(count, 70'000'000);
+}
+
+TEST(ConditionalUnet1D, ModelRefusesAHorizonTheUnetCannotHalve) {
+  DiffusionConfig config;
+  config.pred_horizon = 10;
+  config.action_horizon = 8;
+  EXPECT_THAT([&] { DiffusionModel(config, 20, 2); },
+              ::testing::ThrowsMessage<std::invalid_argument>(::testing::HasSubstr("pred_horizon")));
+}
+
+TEST(ConditionalUnet1D, FilmMakesTheOutputDependOnTheObservation) {
+  for (const char* mode : {"film", "channels"}) {
+    DiffusionConfig config;
+    config.cond = mode;
+    config.down_dims = {32, 64};
+    DiffusionModel model(config, 3, 2);
+    torch::Generator gen = at::detail::createCPUGenerator(5);
+    const auto x = torch::randn({1, 16, 2}, gen);
+    const auto t = torch::tensor({30});
+    const auto flag = torch::zeros({1, 1});
+    auto run = [&](const torch::Tensor& obs) {
+      const auto flat = obs.reshape({1, -1});
+      if (config.cond == "film") return model.unet()->forward(x, t, torch::cat({flat, flag}, 1));
+      return model.unet()->forward(x, t, flag, flat.unsqueeze(1).expand({1, 16, 6}));
+    };
+    const auto a = run(torch::zeros({1, 2, 3}));
+    const auto b = run(torch::full({1, 2, 3}, 0.5));
+    EXPECT_GT((a - b).abs().max().item<float>(), 1e-3) << mode;
+    EXPECT_TRUE(torch::equal(a, run(torch::zeros({1, 2, 3})))) << mode;
+  }
+}
+
+TEST(ConditionalUnet1D, CloneCopiesWeightsIndependently) {
+  auto unet = MakeUnet(CpuOptions(), 3);
+  auto copy = std::dynamic_pointer_cast<ConditionalUnet1DImpl>(unet->clone());
+  ASSERT_TRUE(copy);
+  const auto x = torch::randn({2, 16, 2});
+  const auto cond = torch::randn({2, 41});
+  const auto t = torch::tensor({3, 4});
+  EXPECT_TRUE(torch::equal(unet->forward(x, t, cond), copy->forward(x, t, cond)));
+  torch::NoGradGuard no_grad;
+  copy->parameters()[0].add_(1.0);
+  EXPECT_FALSE(torch::equal(unet->forward(x, t, cond), copy->forward(x, t, cond)));
+}
+
+// The time-major CPU kernels (the training path) against standard LibTorch
+// ops (the path CUDA takes): same outputs, same gradients for every
+// parameter and for the inputs.
+TEST(ConditionalUnet1D, CpuKernelsMatchStandardOpsInValueAndGradient) {
+  struct Case {
+    std::vector<int> down_dims;
+    int global, local;
+  };
+  for (const auto& c : std::vector<Case>{{{32, 64, 128}, 9, 0}, {{16, 32}, 1, 6}, {{64, 32}, 5, 0}}) {
+    UnetOptions options;
+    options.input_dim = 2;
+    options.down_dims = c.down_dims;
+    options.global_cond_dim = c.global;
+    options.local_cond_channels = c.local;
+    options.step_embed_dim = 16;
+    auto unet = MakeUnet(options, 21);
+    torch::Generator gen = at::detail::createCPUGenerator(22);
+    const int64_t batch = 3, horizon = 8;
+    const auto x = torch::randn({batch, horizon, 2}, gen);
+    const auto global = torch::randn({batch, c.global}, gen);
+    const auto local = c.local > 0 ? torch::randn({batch, horizon, c.local}, gen) : torch::Tensor();
+    const auto weights = torch::randn({batch, horizon, 2}, gen);
+    const auto t = torch::tensor({1, 40, 97});
+    auto run = [&](bool kernels) {
+      unet->SetCpuKernels(kernels);
+      unet->zero_grad();
+      auto xi = x.clone().requires_grad_(true);
+      auto li = local.defined() ? local.clone().requires_grad_(true) : torch::Tensor();
+      const auto out = unet->forward(xi, t, global, li);
+      (out * weights).sum().backward();
+      std::vector<torch::Tensor> grads = {out.detach(), xi.grad()};
+      if (li.defined()) grads.push_back(li.grad());
+      for (const auto& p : unet->parameters()) grads.push_back(p.grad().clone());
+      return grads;
+    };
+    const auto fast = run(true);
+    const auto reference = run(false);
+    ASSERT_EQ(fast.size(), reference.size());
+    for (size_t i = 0; i < fast.size(); ++i) {
+      const double scale = reference[i].abs().max().item<double>();
+      EXPECT_LE((fast[i] - reference[i]).abs().max().item<double>(), 1e-4 + 1e-3 * scale)
+          << "tensor " << i << " (0: output, 1: input grad, then parameters) of case with "
+          << c.down_dims.size() << " levels";
+    }
+  }
+}
+
+struct FastCase {
+  std::vector<int> down_dims;
+  int kernel;
+  int global, local;
+  int64_t batch;
+  int horizon;
+};
+
+TEST(UnetFastInference, MatchesTheModule) {
+  const std::vector<FastCase> cases = {
+      {{64, 128, 256}, 5, 41, 0, 1, 16},  // the CPU default, batch 1
+      {{64, 128, 256}, 5, 41, 0, 5, 16},  // batched rows
+      {{32, 64}, 3, 1, 12, 2, 8},         // observation as channels
+      {{16}, 5, 7, 0, 3, 4},              // one level: no resampling
+      {{64, 32}, 5, 9, 0, 2, 8},          // identity residual fed by [x, skip]
+  };
+  for (const auto& c : cases) {
+    UnetOptions options;
+    options.input_dim = 2;
+    options.down_dims = c.down_dims;
+    options.kernel_size = c.kernel;
+    options.global_cond_dim = c.global;
+    options.local_cond_channels = c.local;
+    options.step_embed_dim = 32;
+    auto unet = MakeUnet(options, 11);
+    unet->SetCpuKernels(false);  // the reference: standard LibTorch ops
+    torch::Generator gen = at::detail::createCPUGenerator(12);
+    const auto x = torch::randn({c.batch, c.horizon, 2}, gen);
+    const auto global = torch::randn({c.batch, c.global}, gen);
+    const auto local = c.local > 0 ? torch::randn({c.batch, c.horizon, c.local}, gen) : torch::Tensor();
+    UnetFastInference fast(*unet, 100);
+    fast.SetCondition(global, c.batch);
+    for (int t : {0, 37, 99}) {
+      torch::NoGradGuard no_grad;
+      const auto expected = unet->forward(x, torch::full({c.batch}, t, torch::kLong), global, local);
+      const auto got = fast.Forward(x, t, local);
+      ASSERT_EQ(got.sizes(), expected.sizes());
+      EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4)
+          << "down_dims " << c.down_dims.size() << " levels, kernel " << c.kernel << ", t " << t;
+    }
+    EXPECT_TRUE(fast.IsCurrent(*unet));
+    {
+      torch::NoGradGuard no_grad;
+      unet->parameters().back().mul_(1.01);
+    }
+    EXPECT_FALSE(fast.IsCurrent(*unet));  // an optimiser step invalidates the snapshot
+  }
+}
+
+TEST(UnetFastInference, SamplerGivesTheSameChunksOnBothPaths) {
+  DiffusionConfig config;
+  config.down_dims = {32, 64};
+  config.cfg_dropout = 0.1;
+  config.guidance_weight = 1.5;
+  DiffusionModel model(config, 4, 2);
+  const auto obs = torch::randn({3, 2, 4});
+  for (const char* sampler : {"ddim", "ddpm"}) {
+    model.SetFastInference(true);
+    torch::Generator gen1 = at::detail::createCPUGenerator(4);
+    const auto fast = model.Sample(obs, gen1);
+    model.SetFastInference(false);
+    torch::Generator gen2 = at::detail::createCPUGenerator(4);
+    const auto slow = model.Sample(obs, gen2);
+    EXPECT_LT((fast - slow).abs().max().item<float>(), 1e-3) << sampler;
+    config.sampler = "ddpm";
+    model = DiffusionModel(config, 4, 2);
+  }
+}
+
+}  // namespace
+}  // namespace bcbench
