@@ -12,7 +12,7 @@ namespace bcbench {
 namespace {
 
 DiffusionConfig ResolveDiffusion(const PolicyRequest& r) {
-  DiffusionConfig config;
+  DiffusionConfig config = DiffusionConfig::Preset(r.preset.empty() ? "cpu" : r.preset);
   if (!r.config_json.is_null()) config = DiffusionConfig::FromJson(r.config_json, config);
   if (!r.config_yaml_path.empty()) {
     if (!std::filesystem::exists(r.config_yaml_path)) {
@@ -64,7 +64,11 @@ std::unique_ptr<TrainablePolicy> CreatePolicy(const PolicyRequest& request) {
 
 std::string PolicyConfigHelp(const std::string& name) {
   CheckName(name);
-  return DiffusionConfig::Help();
+  return DiffusionConfig::Help() +
+         "\npresets (train --preset NAME, applied before --config and --set):\n"
+         "  cpu (the defaults above)\n"
+         "  paper: down_dims 256,512,1024, step_embed_dim 256, sampler ddpm (Chi et al., ~66M "
+         "parameters; for a GPU)\n";
 }
 
 std::pair<std::string, std::string> ParseSetting(const std::string& text) {

@@ -17,6 +17,7 @@ namespace bcbench {
 
 struct PolicyRequest {
   std::string name;                 // "diffusion", ...
+  std::string preset;               // optional named starting point, e.g. "paper"; applied first
   std::string config_yaml_path;     // optional
   nlohmann::json config_json;       // optional, e.g. from a checkpoint; applied before `sets`
   std::vector<std::pair<std::string, std::string>> sets;  // --set key=value, applied last

@@ -53,6 +53,7 @@ struct TrainArgs {
   std::string policy;
   std::string data;
   std::string out;
+  std::string preset;
   std::string config;
   std::vector<std::string> sets;
   std::optional<uint64_t> seed;

@@ -9,6 +9,7 @@
 #include "benchmarks/cli/commands.h"
 #include "datasets/hdf5_handles.h"
 #include "envs/env.h"
+#include "policies/training/checkpoint.h"
 #include "policies/torch_runtime.h"
 
 namespace {
@@ -67,6 +68,9 @@ int main(int argc, char** argv) {
     spdlog::error("{}", e.what());
     return kExitUserError;
   } catch (const bcbench::EnvError& e) {
+    spdlog::error("{}", e.what());
+    return kExitUserError;
+  } catch (const bcbench::CheckpointError& e) {  // missing, torn or foreign checkpoint files
     spdlog::error("{}", e.what());
     return kExitUserError;
   } catch (const std::invalid_argument& e) {

@@ -58,6 +58,7 @@ void RunTrain(const TrainArgs& a) {
 
   PolicyRequest request;
   request.name = a.policy;
+  request.preset = a.preset;
   request.config_yaml_path = a.config;
   for (const auto& s : a.sets) request.sets.push_back(ParseSetting(s));
   request.obs_dim = obs_dim;
@@ -158,6 +159,9 @@ void AddTrainCommand(CLI::App& app, CommandActions& actions) {
   cmd->add_option("--policy", a->policy, "policy name: diffusion")->required();
   cmd->add_option("--data", a->data, "demo file (.hdf5, robomimic layout)")->required();
   cmd->add_option("--out", a->out, "run folder for checkpoints and logs")->required();
+  cmd->add_option("--preset", a->preset,
+                  "named starting config, applied before --config and --set (diffusion: cpu, "
+                  "paper)");
   cmd->add_option("--config", a->config, "YAML file of policy config keys");
   cmd->add_option("--set", a->sets, "override one config key: key=value (repeatable)");
   cmd->add_option("--seed", a->seed, "training seed (overrides the config's seed)");

@@ -12,14 +12,21 @@ namespace bcbench {
 double MeasureSgemmFlops();
 
 struct EnvOverhead {
+  int control_steps = 0;          // Env::Step calls timed
+  long substeps = 0;              // mj_step calls they made
   double env_substeps_per_s = 0;  // control steps x substeps per second through Env::Step
-  double raw_steps_per_s = 0;     // bare mj_step on the same model
+  double raw_steps_per_s = 0;     // bare mj_step replaying the same inputs
   double ratio = 0;               // env / raw; 1 means the env adds nothing
+  bool replay_exact = false;      // the bare loop ended in the env's exact state
 };
-// Steps the env with a fixed pseudo-random target sequence for `control_steps`,
-// then times as many bare mj_step calls on a copy of the same model and start
-// state. The bare loop sees no agent motion, so contacts are rarer there: the
-// ratio is a conservative (low) estimate of the env's own overhead.
+// Steps the env through one long episode with a fixed target sequence for up
+// to `control_steps` steps, recording the controls and mocap poses MuJoCo saw
+// in every substep; then times bare mj_step calls replaying those inputs
+// from the same start state. Both loops do the same physics (same contacts,
+// same solver work), so the ratio isolates what the env adds: the control
+// law, labels, reward, observation bookkeeping. replay_exact checks that.
+// Best of three alternating rounds of each.
+// The env must accept the option max_steps.
 EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps);
 
 struct ExpertStats {

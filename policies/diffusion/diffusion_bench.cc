@@ -10,6 +10,7 @@
 
 #include "policies/diffusion/diffusion_model.h"
 #include "policies/diffusion/unet_fast_inference.h"
+#include "policies/training/trainer.h"
 
 namespace bcbench {
 namespace {
@@ -64,10 +65,7 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
                                 .betas({config.betas[0], config.betas[1]})
                                 .weight_decay(config.weight_decay));
     auto step = [&] {
-      const auto loss = model.Loss(obs, actions, gen);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
+      OptimizerStep(optimizer, model.Loss(obs, actions, gen), config.grad_clip);
     };
     for (int i = 0; i < 2; ++i) step();
     const auto start = Clock::now();

@@ -59,8 +59,10 @@ class DiffusionModel {
   // DDIM with config.inference_steps steps or DDPM with all training steps,
   // starting from noise drawn from `gen`. With guidance_weight w != 0 the
   // conditioned and unconditional passes run as one batch of 2B and combine
-  // as (1 + w) out_cond - w out_uncond. Runs without autograd. On the CPU in
-  // float32 it uses UnetFastInference (same outputs within float rounding).
+  // as (1 + w) out_cond - w out_uncond (for prediction_type = sample the
+  // same combination of x0 predictions). Runs without autograd. On the CPU in
+  // float32 it uses UnetFastInference (same outputs within float rounding),
+  // rebuilt when a weight has changed since the last call. Not thread-safe.
   torch::Tensor Sample(const torch::Tensor& norm_obs, torch::Generator& gen);
 
   // Off forces the module path (used by tests and for comparison).

@@ -98,6 +98,19 @@ std::vector<LogRow> ReadLog(const std::string& path, int64_t up_to) {
 
 }  // namespace
 
+void OptimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double grad_clip) {
+  std::vector<torch::Tensor> params;
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& p : group.params()) {
+      p.mutable_grad() = torch::Tensor();
+      params.push_back(p);
+    }
+  }
+  loss.backward();
+  if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, grad_clip);
+  optimizer.step();
+}
+
 double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
                       int64_t max_windows) {
   torch::NoGradGuard no_grad;
@@ -177,10 +190,7 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
     const auto loss = policy.Loss(ToTensor(obs, opt.batch_size, to, train.obs_dim(), device),
                                   ToTensor(act, opt.batch_size, tp, train.action_dim(), device),
                                   gen);
-    optimizer.zero_grad();
-    loss.backward();
-    if (opt.grad_clip > 0) torch::nn::utils::clip_grad_norm_(net.parameters(), opt.grad_clip);
-    optimizer.step();
+    OptimizerStep(optimizer, loss, opt.grad_clip);
     ++step;
     ema.Update(step);
     interval_loss += loss.item<double>();

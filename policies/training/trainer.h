@@ -7,6 +7,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "datasets/sequence_sampler.h"
 #include "policies/trainable_policy.h"
@@ -40,6 +41,13 @@ struct TrainResult {
 // normalisers must already be set.
 TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
                   const SequenceSampler* valid, const TrainerSettings& settings);
+
+// One optimiser step on `loss`: the gradients are dropped rather than zeroed
+// (LibTorch 1.13's zero_grad() zeroes, so backward would add into zeros;
+// dropped, it hands its buffers over: two passes over every parameter fewer),
+// then backward, global-norm clipping when grad_clip > 0, and the update.
+// The trainer and the throughput benchmark both step through here.
+void OptimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double grad_clip);
 
 // Validation loss: mean loss over (up to) `max_windows` evenly spread windows
 // with a fixed noise seed, so it is comparable across steps.

@@ -1,6 +1,8 @@
 // The conditional 1-D UNet: shapes, size, conditioning, and that the
 // inference fast path computes the same function as the module.
+#include <cmath>
 #include <cstdio>
+#include <tuple>
 #include <stdexcept>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -10,6 +12,7 @@
 
 #include "policies/diffusion/conditional_unet1d.h"
 #include "policies/diffusion/diffusion_model.h"
+#include "policies/diffusion/unet_cpu_ops.h"
 #include "policies/diffusion/unet_fast_inference.h"
 
 namespace bcbench {
@@ -155,6 +158,33 @@ TEST(ConditionalUnet1D, CpuKernelsMatchStandardOpsInValueAndGradient) {
           << "tensor " << i << " (0: output, 1: input grad, then parameters) of case with "
           << c.down_dims.size() << " levels";
     }
+  }
+}
+
+TEST(UnetCpuOps, MishMatchesLibTorchToFloatPrecision) {
+  const auto x = torch::cat({torch::linspace(-100, 100, 20001), torch::randn({10000}) * 3});
+  auto y = torch::empty_like(x);
+  unet_cpu::MishForward(x.data_ptr<float>(), y.data_ptr<float>(), x.numel());
+  const auto reference = torch::mish(x.to(torch::kFloat64));
+  const auto error = (y.to(torch::kFloat64) - reference).abs();
+  EXPECT_LT((error / (reference.abs() + 1e-30)).max().item<double>(), 2e-6);
+  EXPECT_LT(error.max().item<double>(), 1e-5);
+}
+
+TEST(UnetCpuOps, GemmMatchesMatmulForFewAndManyRows) {
+  torch::Generator gen = at::detail::createCPUGenerator(3);
+  for (const auto& [m, n, k] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {1, 7, 5}, {4, 256, 1280}, {12, 96, 40}, {16, 64, 320}, {6, 2, 64}, {200, 64, 96}}) {
+    const auto a = torch::randn({m, k + 3}, gen);  // lda > k
+    const auto b = torch::randn({k, n}, gen);
+    auto c = torch::full({m, n + 5}, 7.0f);  // ldc > n; the padding must survive
+    unet_cpu::Gemm(m, n, k, a.data_ptr<float>(), k + 3, b.data_ptr<float>(), n, c.data_ptr<float>(),
+                   n + 5);
+    const auto expected = a.narrow(1, 0, k).to(torch::kFloat64).mm(b.to(torch::kFloat64));
+    EXPECT_LT((c.narrow(1, 0, n).to(torch::kFloat64) - expected).abs().max().item<double>(),
+              1e-4 * std::sqrt(static_cast<double>(k)))
+        << m << "x" << n << "x" << k;
+    EXPECT_TRUE(torch::all(c.narrow(1, n, 5) == 7.0f).item<bool>());
   }
 }
 
