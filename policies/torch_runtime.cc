@@ -1,5 +1,7 @@
 #include "policies/torch_runtime.h"
 
+#include "policies/blas_runtime.h"
+
 #include <stdexcept>
 #include <thread>
 
@@ -9,6 +11,7 @@
 namespace bcbench {
 
 int ConfigureTorchThreads(int threads) {
+  EnsureBlasKernel();  // before the first GEMM: OpenBLAS may need its kernel re-selected
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   return torch::get_num_threads();

@@ -6,7 +6,9 @@
 
 namespace bcbench {
 
-// threads <= 0 means all cores. Returns the count LibTorch reports afterwards.
+// threads <= 0 means all cores. Also makes sure OpenBLAS runs a kernel fit for
+// this CPU (EnsureBlasKernel in blas_runtime.h), once per process.
+// Returns the count LibTorch reports afterwards.
 int ConfigureTorchThreads(int threads);
 int TorchThreads();
 // "cpu" or "cuda"; throws std::invalid_argument when cuda is asked for but the

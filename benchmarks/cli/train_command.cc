@@ -11,6 +11,7 @@
 #include "datasets/demo_file.h"
 #include "datasets/demo_validation.h"
 #include "envs/registry.h"
+#include "policies/blas_runtime.h"
 #include "policies/policy_factory.h"
 #include "policies/torch_runtime.h"
 #include "policies/training/checkpoint.h"
@@ -105,6 +106,11 @@ void RunTrain(const TrainArgs& a) {
                a.policy, a.data, split.train.size(), split.valid.size(), split.source,
                train_sampler.size(), obs_key, obs_dim, action_dim, topt.steps, topt.batch_size,
                a.device, TorchThreads());
+  if (a.device == "cpu") {
+    const BlasKernel& blas = EnsureBlasKernel();
+    spdlog::info("BLAS kernel: {}", DescribeBlasKernel(blas));
+    WarnIfGenericBlas(blas);
+  }
 
   TrainerSettings settings;
   settings.out_dir = a.out;

@@ -8,6 +8,7 @@
 
 #include "benchmarks/runner/rollout.h"
 #include "datasets/demo_recorder.h"
+#include "policies/diffusion/conditional_unet1d.h"
 #include "policies/diffusion/diffusion_policy.h"
 #include "envs/mujoco_handles.h"
 #include "envs/registry.h"
@@ -151,18 +152,81 @@ ExpertStats MeasureExpert(const std::string& env_name, int episodes, uint64_t fi
   return stats;
 }
 
-VecEvalSpeedup MeasureVecEvalSpeedup(int episodes) {
-  const EnvOptions options{{"obs", "keypoints"}};
-  auto env = MakeEnv("pusht", options);
+namespace {
+
+const EnvOptions& PerfEnvOptions() {
+  static const EnvOptions options{{"obs", "keypoints"}};
+  return options;
+}
+
+// The CPU-default Diffusion Policy, untrained, normalised by the env's bounds.
+std::unique_ptr<DiffusionPolicy> UntrainedPushTPolicy() {
+  auto env = MakeEnv("pusht", PerfEnvOptions());
   const SpaceSpec obs = env->ObsSpec("keypoints"), act = env->ActionSpec();
-  DiffusionPolicy policy(DiffusionConfig{}, obs.dim(), act.dim(), torch::kCPU);
-  policy.SetNormalizers(Normalizer::FromMinMax(obs.low, obs.high),
-                        Normalizer::FromMinMax(act.low, act.high));
-  policy.Network().eval();
+  auto policy = std::make_unique<DiffusionPolicy>(DiffusionConfig{}, obs.dim(), act.dim(),
+                                                  torch::kCPU);
+  policy->SetNormalizers(Normalizer::FromMinMax(obs.low, obs.high),
+                         Normalizer::FromMinMax(act.low, act.high));
+  policy->Network().eval();
+  return policy;
+}
+
+}  // namespace
+
+EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds) {
+  auto policy = UntrainedPushTPolicy();
+  const DiffusionConfig& config = policy->model().config();
   RolloutOptions ro;
   ro.episodes = episodes;
   ro.obs_key = "keypoints";
-  auto maker = [&]() { return MakeEnv("pusht", options); };
+  auto maker = [] { return MakeEnv("pusht", PerfEnvOptions()); };
+  EvalFloor out;
+  out.episodes = episodes;
+  out.sgemm_flops = sgemm_flops;
+  out.rounds = std::max(1, rounds);
+  out.wall_seconds = out.env_seconds = 1e30;
+  std::vector<EpisodeRecord> records;
+  for (int round = 0; round < out.rounds; ++round) {
+    const auto start = Clock::now();
+    records = RunEpisodes(maker, *policy, ro);
+    out.wall_seconds = std::min(out.wall_seconds, Seconds(start));
+
+    // The env half of the floor: the same episodes, stepped with the
+    // targets the policy commanded, nothing else.
+    std::vector<std::unique_ptr<Env>> envs;
+    for (const auto& r : records) {
+      envs.push_back(maker());
+      envs.back()->Reset(r.seed);
+    }
+    const auto env_start = Clock::now();
+    for (size_t e = 0; e < envs.size(); ++e) {
+      for (const auto& target : records[e].targets) envs[e]->Step(target);
+    }
+    out.env_seconds = std::min(out.env_seconds, Seconds(env_start));
+  }
+  const int evals_per_chunk =
+      (config.sampler == "ddpm" ? config.num_train_timesteps : config.inference_steps) *
+      (config.guidance_weight != 0 ? 2 : 1);
+  out.control_steps = 0;
+  out.denoiser_rows = 0;
+  for (const auto& r : records) {
+    out.control_steps += r.steps;
+    out.denoiser_rows += static_cast<long>(r.policy_calls) * evals_per_chunk;
+  }
+  out.denoiser_flops = static_cast<double>(out.denoiser_rows) *
+                       UnetForwardFlops(policy->model().unet()->options(), config.pred_horizon);
+  out.floor_seconds = out.denoiser_flops / sgemm_flops + out.env_seconds;
+  out.ratio = out.wall_seconds / out.floor_seconds;
+  return out;
+}
+
+VecEvalSpeedup MeasureVecEvalSpeedup(int episodes) {
+  auto policy_owner = UntrainedPushTPolicy();
+  DiffusionPolicy& policy = *policy_owner;
+  RolloutOptions ro;
+  ro.episodes = episodes;
+  ro.obs_key = "keypoints";
+  auto maker = [] { return MakeEnv("pusht", PerfEnvOptions()); };
   VecEvalSpeedup out;
   out.episodes = episodes;
   auto start = Clock::now();

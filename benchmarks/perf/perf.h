@@ -38,6 +38,25 @@ struct ExpertStats {
 // Records expert episodes on seeds [first_seed, first_seed + episodes) on one thread.
 ExpertStats MeasureExpert(const std::string& env_name, int episodes, uint64_t first_seed);
 
+struct EvalFloor {
+  int episodes = 0;
+  int control_steps = 0;          // env steps all episodes took
+  long denoiser_rows = 0;         // network evaluations x batch rows they needed
+  double denoiser_flops = 0;      // denoiser_rows x conv/linear FLOPs of one forward
+  double sgemm_flops = 0;         // 1024^3 sgemm FLOP/s at the same threads (given)
+  double wall_seconds = 0;        // the batched evaluation, best round
+  double env_seconds = 0;         // the same env steps alone (same actions), best round
+  double floor_seconds = 0;       // denoiser_flops / sgemm_flops + env_seconds
+  double ratio = 0;               // wall_seconds / floor_seconds; 1 is the floor
+  int rounds = 0;
+};
+// Push-T evaluation of an untrained CPU-default Diffusion Policy (DDIM-10,
+// normalised by the env's bounds, so every episode runs its full length),
+// all episodes stepped together, against its floor: the denoiser FLOPs it
+// needed at the sgemm rate plus the env steps alone. Best of `rounds`
+// alternating rounds of each.
+EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds);
+
 struct VecEvalSpeedup {
   int episodes = 0;
   double batched_seconds = 0;    // all episodes stepped together, one policy call per decision

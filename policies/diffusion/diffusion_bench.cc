@@ -31,6 +31,9 @@ double MedianSeconds(int reps, const std::function<void()>& call) {
   return times[static_cast<size_t>(reps / 2)];
 }
 
+// Keeps the smallest time in milliseconds.
+void Best(double& best_ms, double seconds) { best_ms = std::min(best_ms, 1e3 * seconds); }
+
 class ThreadsRestorer {
  public:
   ThreadsRestorer() : threads_(torch::get_num_threads()) {}
@@ -49,6 +52,7 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
   const auto& config = options.config;
   DiffusionModel model(config, options.obs_dim, options.action_dim);
   DenoiserBench bench;
+  bench.rounds = std::max(1, options.rounds);
   bench.parameters = model.unet()->ParameterCount();
   bench.forward_flops = UnetForwardFlops(model.unet()->options(), config.pred_horizon);
 
@@ -68,13 +72,19 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
       OptimizerStep(optimizer, model.Loss(obs, actions, gen), config.grad_clip);
     };
     for (int i = 0; i < 2; ++i) step();
-    const auto start = Clock::now();
-    for (int i = 0; i < options.train_steps; ++i) step();
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    bench.train_samples_per_s = options.train_steps * static_cast<double>(b) / seconds;
+    for (int round = 0; round < bench.rounds; ++round) {
+      if (options.measure_sgemm) {
+        bench.sgemm_flops = std::max(bench.sgemm_flops, options.measure_sgemm());
+      }
+      const auto start = Clock::now();
+      for (int i = 0; i < options.train_steps; ++i) step();
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      bench.train_samples_per_s =
+          std::max(bench.train_samples_per_s, options.train_steps * static_cast<double>(b) / seconds);
+    }
     bench.train_flops_per_s = 3 * bench.forward_flops * bench.train_samples_per_s;
-    if (options.sgemm_flops > 0) {
-      bench.train_flop_efficiency = bench.train_flops_per_s / options.sgemm_flops;
+    if (bench.sgemm_flops > 0) {
+      bench.train_flop_efficiency = bench.train_flops_per_s / bench.sgemm_flops;
     }
   }
 
@@ -91,26 +101,34 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
             ? torch::randn({1, config.pred_horizon, unet_options.local_cond_channels}, gen)
             : torch::Tensor();
     const auto t = torch::full({1}, 50, torch::kLong);
-    bench.forward_module_ms =
-        1e3 * MedianSeconds(options.forward_reps, [&] { model.unet()->forward(x, t, global, local); });
     UnetFastInference fast(*model.unet(), config.num_train_timesteps);
-    fast.SetCondition(global, 1);
-    bench.forward_fast_ms =
-        1e3 * MedianSeconds(options.forward_reps, [&] { fast.Forward(x, 50, local); });
-    bench.forward_fast_cond_ms = 1e3 * MedianSeconds(options.forward_reps, [&] {
-                                   fast.SetCondition(global, 1);
-                                   fast.Forward(x, 50, local);
-                                 });
+    bench.forward_module_ms = bench.forward_fast_ms = bench.forward_fast_cond_ms = 1e30;
+    for (int round = 0; round < bench.rounds; ++round) {
+      Best(bench.forward_module_ms, MedianSeconds(options.forward_reps, [&] {
+             model.unet()->forward(x, t, global, local);
+           }));
+      fast.SetCondition(global, 1);
+      Best(bench.forward_fast_ms,
+           MedianSeconds(options.forward_reps, [&] { fast.Forward(x, 50, local); }));
+      Best(bench.forward_fast_cond_ms, MedianSeconds(options.forward_reps, [&] {
+             fast.SetCondition(global, 1);
+             fast.Forward(x, 50, local);
+           }));
+    }
   }
   {
     torch::Generator gen = at::detail::createCPUGenerator(config.seed + 2);
     const auto obs = torch::rand({1, config.obs_horizon, options.obs_dim}, gen) * 2 - 1;
     bench.chunk_steps = config.sampler == "ddpm" ? config.num_train_timesteps : config.inference_steps;
+    bench.chunk_fast_ms = bench.chunk_module_ms = 1e30;
+    for (int round = 0; round < bench.rounds; ++round) {
+      model.SetFastInference(true);
+      Best(bench.chunk_fast_ms, MedianSeconds(options.chunk_reps, [&] { model.Sample(obs, gen); }));
+      model.SetFastInference(false);
+      Best(bench.chunk_module_ms,
+           MedianSeconds(options.chunk_reps, [&] { model.Sample(obs, gen); }));
+    }
     model.SetFastInference(true);
-    bench.chunk_fast_ms = 1e3 * MedianSeconds(options.chunk_reps, [&] { model.Sample(obs, gen); });
-    model.SetFastInference(false);
-    bench.chunk_module_ms =
-        1e3 * MedianSeconds(options.chunk_reps, [&] { model.Sample(obs, gen); });
   }
   return bench;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "policies/diffusion/diffusion_config.h"
 
@@ -19,7 +20,11 @@ struct DenoiserBenchOptions {
   int train_steps = 8;     // timed optimiser steps (after 2 untimed)
   int forward_reps = 300;  // batch-1 forwards per timing
   int chunk_reps = 30;     // batch-1 chunks per timing
-  double sgemm_flops = 0;  // 1024^3 sgemm FLOP/s at train_threads; 0: no efficiency
+  int rounds = 3;          // every figure is the best of this many alternating rounds
+  // 1024^3 sgemm FLOP/s at the current thread count, measured by the caller;
+  // called once per round, between the training rounds, so the efficiency
+  // compares the two under the same conditions. Empty: no efficiency.
+  std::function<double()> measure_sgemm;
 };
 
 struct DenoiserBench {
@@ -28,8 +33,11 @@ struct DenoiserBench {
   int train_threads = 0;
   double train_samples_per_s = 0;    // Loss + backward + AdamW step, batch train_batch
   double train_flops_per_s = 0;      // 3 x forward_flops x samples/s
+  double sgemm_flops = 0;            // best of the rounds' sgemm at train_threads
   double train_flop_efficiency = 0;  // train_flops_per_s / sgemm_flops (0 when not given)
-  // Batch 1, one thread, inference mode; medians in milliseconds.
+  int rounds = 0;
+  // Batch 1, one thread, inference mode; per round the median of many calls,
+  // then the best round, in milliseconds.
   double forward_module_ms = 0;      // ConditionalUnet1D::forward
   double forward_fast_ms = 0;        // UnetFastInference::Forward (condition already set)
   double forward_fast_cond_ms = 0;   // SetCondition + Forward (nothing amortised)
