@@ -1,7 +1,12 @@
 // bcbench perf: the performance table of SPEC 9, as ratios measured in one run.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "benchmarks/cli/commands.h"
 #include "benchmarks/perf/perf.h"
@@ -21,7 +26,34 @@ struct PerfArgs {
   int rounds = 3;
   bool skip_policy = false;
   bool skip_one_by_one = false;
+  std::vector<std::string> only;  // empty: every section
+
+  bool Runs(const std::string& section) const {
+    if (!only.empty()) return std::find(only.begin(), only.end(), section) != only.end();
+    if (skip_policy && (section == "train" || section == "inference" || section == "eval" ||
+                        section == "one-by-one")) {
+      return false;
+    }
+    if (section == "expert" && expert_episodes == 0) return false;
+    return !(section == "one-by-one" && skip_one_by_one);
+  }
 };
+
+const std::vector<std::string> kSections = {"env",       "expert", "train",
+                                            "inference", "eval",   "one-by-one"};
+
+// "AMD EPYC 9B45" from /proc/cpuinfo, "" where there is none.
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "";
+}
 
 void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   nlohmann::json out;
@@ -34,12 +66,17 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   out["blas_generic_kernel"] = blas.generic;
   out["blas_core_at_startup"] = blas.detected_core;
   out["cpu_simd"] = blas.cpu_simd;
-  fmt::print("timed figures are the best of {} alternating rounds; ratios are taken within this "
-             "run\n",
-             a.rounds);
+  out["cpu_model"] = CpuModel();
+  fmt::print("CPU: {} ({}), {} LibTorch threads\n", out["cpu_model"].get<std::string>(),
+             blas.cpu_simd, TorchThreads());
+  fmt::print(
+      "timed figures are the best of {} alternating rounds; ratios are taken within this "
+      "run\n",
+      a.rounds);
   fmt::print("{:<34}{:>14}  {}\n", "figure", "value", "target / note");
-  fmt::print("{:<34}{:>14}  {}\n", "blas_core", blas.openblas ? blas.core : "-",
-             DescribeBlasKernel(blas) + (blas.generic ? "  <-- GENERIC KERNEL, see the warning" : ""));
+  fmt::print(
+      "{:<34}{:>14}  {}\n", "blas_core", blas.openblas ? blas.core : "-",
+      DescribeBlasKernel(blas) + (blas.generic ? "  <-- GENERIC KERNEL, see the warning" : ""));
   WarnIfGenericBlas(blas);
 
   ConfigureTorchThreads(1);
@@ -51,18 +88,20 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   fmt::print("{:<34}{:>14.1f}  1024^3, 1 thread\n", "sgemm_gflops_1t", sgemm1 / 1e9);
   fmt::print("{:<34}{:>14.1f}  1024^3, {} threads\n", "sgemm_gflops", sgemm / 1e9, TorchThreads());
 
-  const EnvOverhead overhead = MeasureEnvOverhead("pusht", a.env_steps);
-  out["env_overhead_ratio"] = overhead.ratio;
-  out["pusht_env_substeps_per_s"] = overhead.env_substeps_per_s;
-  out["pusht_raw_mj_steps_per_s"] = overhead.raw_steps_per_s;
-  out["env_overhead_replay_exact"] = overhead.replay_exact;
-  fmt::print("{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_step/s replaying "
-             "the same {} substeps; replay {})\n",
-             "env_overhead_ratio", overhead.ratio, overhead.env_substeps_per_s,
-             overhead.raw_steps_per_s, overhead.substeps,
-             overhead.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
+  if (a.Runs("env")) {
+    const EnvOverhead overhead = MeasureEnvOverhead("pusht", a.env_steps);
+    out["env_overhead_ratio"] = overhead.ratio;
+    out["pusht_env_substeps_per_s"] = overhead.env_substeps_per_s;
+    out["pusht_raw_mj_steps_per_s"] = overhead.raw_steps_per_s;
+    out["env_overhead_replay_exact"] = overhead.replay_exact;
+    fmt::print(
+        "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_step/s replaying "
+        "the same {} substeps; replay {})\n",
+        "env_overhead_ratio", overhead.ratio, overhead.env_substeps_per_s, overhead.raw_steps_per_s,
+        overhead.substeps, overhead.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
+  }
 
-  if (a.expert_episodes > 0) {
+  if (a.Runs("expert")) {
     spdlog::info("recording {} Push-T expert episodes (seeds 0..{})", a.expert_episodes,
                  a.expert_episodes - 1);
     const ExpertStats expert = MeasureExpert("pusht", a.expert_episodes, 0);
@@ -75,34 +114,44 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
     fmt::print("{:<34}{:>14.3f}  >= 0.90 on seeds 0..{}\n", "pusht_expert_success", rate,
                expert.episodes - 1);
   }
-  if (!a.skip_policy) {
+  if (a.Runs("train") || a.Runs("inference")) {
     spdlog::info("timing the CPU Diffusion Policy UNet (training at {} threads, inference at 1)",
                  TorchThreads());
     DenoiserBenchOptions bo;
     bo.rounds = a.rounds;
     bo.measure_sgemm = MeasureSgemmFlops;
+    bo.train = a.Runs("train");
+    bo.inference = a.Runs("inference");
     const DenoiserBench d = MeasureDenoiser(bo);
-    out["dp_train_sgemm_gflops"] = d.sgemm_flops / 1e9;
     out["dp_parameters"] = d.parameters;
     out["dp_forward_mflop"] = d.forward_flops / 1e6;
-    out["dp_train_samples_per_s"] = d.train_samples_per_s;
-    out["dp_train_flop_efficiency"] = d.train_flop_efficiency;
-    out["dp_denoise_fwd_b1_ms"] = d.forward_fast_cond_ms;
-    out["dp_denoise_fwd_b1_cond_cached_ms"] = d.forward_fast_ms;
-    out["dp_denoise_fwd_b1_module_ms"] = d.forward_module_ms;
-    out["dp_ddim10_chunk_b1_ms"] = d.chunk_fast_ms;
-    out["dp_ddim10_chunk_b1_module_ms"] = d.chunk_module_ms;
-    fmt::print("{:<34}{:>14.0f}  batch 256, Tp 16, {} threads ({:.2f}M params, {:.1f} MFLOP/fwd)\n",
-               "dp_train_samples_per_s", d.train_samples_per_s, d.train_threads,
-               d.parameters / 1e6, d.forward_flops / 1e6);
-    fmt::print("{:<34}{:>14.3f}  >= 0.8 (3 x fwd FLOPs x samples/s / sgemm {:.1f} GFLOP/s)\n",
-               "dp_train_flop_efficiency", d.train_flop_efficiency, d.sgemm_flops / 1e9);
-    fmt::print("{:<34}{:>14.3f}  <= 1.0 ms, moonshot 0.6 (batch 1, 1 thread; module path {:.3f} ms, with the "
-               "condition cached {:.3f} ms)\n",
-               "dp_denoise_fwd_b1_ms", d.forward_fast_cond_ms, d.forward_module_ms,
-               d.forward_fast_ms);
-    fmt::print("{:<34}{:>14.3f}  whole DDIM-{} chunk, batch 1 (module path {:.3f} ms)\n",
-               "dp_ddim10_chunk_b1_ms", d.chunk_fast_ms, d.chunk_steps, d.chunk_module_ms);
+    if (bo.train) {
+      out["dp_train_sgemm_gflops"] = d.sgemm_flops / 1e9;
+      out["dp_train_samples_per_s"] = d.train_samples_per_s;
+      out["dp_train_flop_efficiency"] = d.train_flop_efficiency;
+      fmt::print(
+          "{:<34}{:>14.0f}  batch 256, Tp 16, {} threads ({:.2f}M params, {:.1f} MFLOP/fwd)\n",
+          "dp_train_samples_per_s", d.train_samples_per_s, d.train_threads, d.parameters / 1e6,
+          d.forward_flops / 1e6);
+      fmt::print("{:<34}{:>14.3f}  >= 0.8 (3 x fwd FLOPs x samples/s / sgemm {:.1f} GFLOP/s)\n",
+                 "dp_train_flop_efficiency", d.train_flop_efficiency, d.sgemm_flops / 1e9);
+    }
+    if (bo.inference) {
+      out["dp_denoise_fwd_b1_ms"] = d.forward_fast_cond_ms;
+      out["dp_denoise_fwd_b1_cond_cached_ms"] = d.forward_fast_ms;
+      out["dp_denoise_fwd_b1_module_ms"] = d.forward_module_ms;
+      out["dp_ddim10_chunk_b1_ms"] = d.chunk_fast_ms;
+      out["dp_ddim10_chunk_b1_module_ms"] = d.chunk_module_ms;
+      fmt::print(
+          "{:<34}{:>14.3f}  <= 1.0 ms, moonshot 0.6 (batch 1, 1 thread; module path {:.3f} ms, "
+          "with the "
+          "condition cached {:.3f} ms)\n",
+          "dp_denoise_fwd_b1_ms", d.forward_fast_cond_ms, d.forward_module_ms, d.forward_fast_ms);
+      fmt::print("{:<34}{:>14.3f}  whole DDIM-{} chunk, batch 1 (module path {:.3f} ms)\n",
+                 "dp_ddim10_chunk_b1_ms", d.chunk_fast_ms, d.chunk_steps, d.chunk_module_ms);
+    }
+  }
+  if (a.Runs("eval")) {
     ConfigureTorchThreads(global.threads);
     spdlog::info("timing {} Push-T evaluation episodes stepped together against their floor",
                  a.eval_episodes);
@@ -113,19 +162,24 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
     out["eval_env_only_s"] = f.env_seconds;
     out["eval_denoiser_gflop"] = f.denoiser_flops / 1e9;
     out["eval_episodes"] = f.episodes;
-    fmt::print("{:<34}{:>14.2f}  <= 1.5, moonshot 1.2 ({} episodes, {} steps: {:.2f} s vs floor "
-               "{:.2f} s = {:.0f} GFLOP at {:.1f} GFLOP/s + {:.2f} s env alone)\n",
-               "eval50_floor_ratio", f.ratio, f.episodes, f.control_steps, f.wall_seconds,
-               f.floor_seconds, f.denoiser_flops / 1e9, f.sgemm_flops / 1e9, f.env_seconds);
-    if (!a.skip_one_by_one) {
+    fmt::print(
+        "{:<34}{:>14.2f}  <= 1.5, moonshot 1.2 ({} episodes, {} steps: {:.2f} s vs floor "
+        "{:.2f} s = {:.0f} GFLOP at {:.1f} GFLOP/s + {:.2f} s env alone)\n",
+        "eval50_floor_ratio", f.ratio, f.episodes, f.control_steps, f.wall_seconds, f.floor_seconds,
+        f.denoiser_flops / 1e9, f.sgemm_flops / 1e9, f.env_seconds);
+  }
+  if (a.Runs("one-by-one")) {
+    {
+      ConfigureTorchThreads(global.threads);
       spdlog::info("timing the same {} episodes one at a time", a.eval_episodes);
       const VecEvalSpeedup v = MeasureVecEvalSpeedup(a.eval_episodes);
       out["vec_eval_speedup"] = v.speedup;
       out["vec_eval_batched_s"] = v.batched_seconds;
       out["vec_eval_unbatched_s"] = v.unbatched_seconds;
-      fmt::print("{:<34}{:>14.2f}  no target ({} episodes: {:.1f} s batched vs {:.1f} s one by "
-                 "one, one round)\n",
-                 "vec_eval_speedup", v.speedup, v.episodes, v.batched_seconds, v.unbatched_seconds);
+      fmt::print(
+          "{:<34}{:>14.2f}  no target ({} episodes: {:.1f} s batched vs {:.1f} s one by "
+          "one, one round)\n",
+          "vec_eval_speedup", v.speedup, v.episodes, v.batched_seconds, v.unbatched_seconds);
     }
   }
   if (!a.json.empty()) {
@@ -154,13 +208,19 @@ void AddPerfCommand(CLI::App& app, CommandActions& actions, const GlobalOptions&
                   "expert episodes for demos/s and success (0 skips)")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
-  cmd->add_option("--eval-episodes", a->eval_episodes, "episodes for eval50_floor_ratio and vec_eval_speedup")
+  cmd->add_option("--eval-episodes", a->eval_episodes,
+                  "episodes for eval50_floor_ratio and vec_eval_speedup")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   cmd->add_option("--rounds", a->rounds,
                   "alternating rounds per timed figure; each figure is the best round")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
+  cmd->add_option("--only", a->only,
+                  "run only these sections (comma-separated): env, expert, train, inference, "
+                  "eval, one-by-one; BLAS and sgemm always run")
+      ->delimiter(',')
+      ->check(CLI::IsMember(kSections));
   cmd->add_flag("--skip-policy", a->skip_policy, "skip the Diffusion Policy figures");
   cmd->add_flag("--skip-one-by-one", a->skip_one_by_one,
                 "skip the batched vs one-by-one evaluation figure (the slowest part)");

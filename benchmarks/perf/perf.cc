@@ -4,6 +4,7 @@
 #include <chrono>
 #include <vector>
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 
 #include "benchmarks/runner/rollout.h"
@@ -198,10 +199,15 @@ EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds) {
       envs.push_back(maker());
       envs.back()->Reset(r.seed);
     }
+    // Stepped over the same threads the evaluation spreads its envs on.
     const auto env_start = Clock::now();
-    for (size_t e = 0; e < envs.size(); ++e) {
-      for (const auto& target : records[e].targets) envs[e]->Step(target);
-    }
+    at::parallel_for(0, static_cast<int64_t>(envs.size()), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t e = begin; e < end; ++e) {
+        for (const auto& target : records[static_cast<size_t>(e)].targets) {
+          envs[static_cast<size_t>(e)]->Step(target);
+        }
+      }
+    });
     out.env_seconds = std::min(out.env_seconds, Seconds(env_start));
   }
   const int evals_per_chunk =

@@ -5,6 +5,8 @@
 #include <deque>
 #include <stdexcept>
 
+#include <ATen/Parallel.h>
+
 namespace bcbench {
 namespace {
 
@@ -119,9 +121,15 @@ std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
       if (chunk.batch != static_cast<int>(active.size()) || chunk.steps != tp) {
         throw std::runtime_error("policy returned a chunk of the wrong shape");
       }
-      for (size_t b = 0; b < active.size(); ++b) {
-        Execute(*active[b], chunk, static_cast<int>(b), first_index, ta, key, to);
-      }
+      // Episodes are independent (each env owns its MuJoCo model and data),
+      // so their steps spread over the LibTorch threads; results do not
+      // depend on the split.
+      at::parallel_for(0, static_cast<int64_t>(active.size()), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          Execute(*active[static_cast<size_t>(b)], chunk, static_cast<int>(b), first_index, ta,
+                  key, to);
+        }
+      });
       std::vector<Slot*> still;
       for (Slot* s : active) {
         if (s->done) {

@@ -45,7 +45,9 @@ struct RolloutOptions {
 
 using EnvMaker = std::function<std::unique_ptr<Env>()>;
 
-// Episodes use seeds seed_base, seed_base + 1, ...; records come back in seed order.
+// Episodes use seeds seed_base, seed_base + 1, ...; records come back in seed
+// order. Batched episodes step their envs in parallel over the LibTorch
+// threads: an env must own all its mutable state (no shared globals).
 std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
                                        const RolloutOptions& options);
 

@@ -59,7 +59,7 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
   // Training: the real step (loss, backward, AdamW) on fixed random data.
   if (options.train_threads > 0) torch::set_num_threads(options.train_threads);
   bench.train_threads = torch::get_num_threads();
-  {
+  if (options.train) {
     torch::Generator gen = at::detail::createCPUGenerator(config.seed);
     const int64_t b = options.train_batch;
     const auto obs = torch::rand({b, config.obs_horizon, options.obs_dim}, gen) * 2 - 1;
@@ -88,6 +88,7 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
     }
   }
 
+  if (!options.inference) return bench;
   // Batch 1 on one thread: what a single environment waits for.
   torch::set_num_threads(1);
   {

@@ -20,6 +20,8 @@ struct DenoiserBenchOptions {
   int train_steps = 8;     // timed optimiser steps (after 2 untimed)
   int forward_reps = 300;  // batch-1 forwards per timing
   int chunk_reps = 30;     // batch-1 chunks per timing
+  bool train = true;       // time training (with its sgemm rounds)
+  bool inference = true;   // time batch-1 forwards and chunks
   int rounds = 3;          // every figure is the best of this many alternating rounds
   // 1024^3 sgemm FLOP/s at the current thread count, measured by the caller;
   // called once per round, between the training rounds, so the efficiency

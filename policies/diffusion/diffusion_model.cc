@@ -1,5 +1,7 @@
 #include "policies/diffusion/diffusion_model.h"
 
+#include <ATen/Parallel.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -69,7 +71,7 @@ torch::Device DiffusionModel::device() const { return unet_->parameters().front(
 
 void DiffusionModel::to(torch::Device device) {
   unet_->to(device);
-  fast_.reset();
+  fast_.clear();
 }
 
 void DiffusionModel::CheckShapes(const torch::Tensor& norm_obs,
@@ -122,11 +124,28 @@ bool DiffusionModel::UseFastPath(const torch::Tensor& like) const {
          like.scalar_type() == torch::kFloat32 && device().is_cpu();
 }
 
-UnetFastInference& DiffusionModel::FastPath() {
-  if (!fast_ || !fast_->IsCurrent(*unet_)) {
-    fast_ = std::make_unique<UnetFastInference>(*unet_, scheduler_.NumTrainTimesteps());
+UnetFastInference& DiffusionModel::FastPath(size_t slice) {
+  if (fast_.size() <= slice) fast_.resize(slice + 1);
+  auto& fast = fast_[slice];
+  if (!fast || !fast->IsCurrent(*unet_)) {
+    fast = std::make_unique<UnetFastInference>(*unet_, scheduler_.NumTrainTimesteps());
   }
-  return *fast_;
+  return *fast;
+}
+
+int DiffusionModel::FastPathSlices(int64_t rows) const {
+  // The fast path's GEMM switches from its few-row kernel to BLAS above 64
+  // rows. Splitting is only allowed where every layer of every slice (the
+  // shortest level has Tp / 2^(levels - 1) steps per row) is past that
+  // switch, so each slice runs the same kernels the whole batch would.
+  constexpr int64_t kSmallGemmRows = 64;
+  const int threads = at::get_num_threads();
+  if (threads < 2 || at::in_parallel_region()) return 1;
+  const auto& o = unet_->options();
+  const int64_t shortest = config_.pred_horizon >> (o.down_dims.size() - 1);
+  const int64_t min_rows_per_slice = kSmallGemmRows / std::max<int64_t>(shortest, 1) + 1;
+  const int64_t slices = std::min<int64_t>(threads, rows / min_rows_per_slice);
+  return static_cast<int>(std::max<int64_t>(slices, 1));
 }
 
 torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs, torch::Generator& gen) {
@@ -147,10 +166,35 @@ torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs, torch::Gener
 
     x = RandnLike(torch::empty({batch, config_.pred_horizon, action_dim_}, options), gen);
     const bool fast = UseFastPath(x);
-    if (fast) FastPath().SetCondition(cond.global, rows);
+    // Fast-path slices: [first row, row count) each, with their own scratch.
+    std::vector<std::pair<int64_t, int64_t>> slices;
+    if (fast) {
+      const int n = FastPathSlices(rows);
+      for (int i = 0; i < n; ++i) {
+        const int64_t first = rows * i / n, last = rows * (i + 1) / n;
+        slices.emplace_back(first, last - first);
+        const auto global =
+            cond.global.defined() ? cond.global.narrow(0, first, last - first) : cond.global;
+        FastPath(static_cast<size_t>(i)).SetCondition(global, last - first);
+      }
+    }
+    auto fast_forward = [&](const torch::Tensor& input, int t) {
+      if (slices.size() == 1) return fast_[0]->Forward(input, t, cond.local);
+      std::vector<torch::Tensor> outs(slices.size());
+      at::parallel_for(0, static_cast<int64_t>(slices.size()), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const auto [first, count] = slices[static_cast<size_t>(i)];
+          const auto local =
+              cond.local.defined() ? cond.local.narrow(0, first, count) : cond.local;
+          outs[static_cast<size_t>(i)] =
+              fast_[static_cast<size_t>(i)]->Forward(input.narrow(0, first, count), t, local);
+        }
+      });
+      return torch::cat(outs);
+    };
     auto denoise = [&](const torch::Tensor& sample, int t) {
       const auto input = guided ? torch::cat({sample, sample}) : sample;
-      auto out = fast ? fast_->Forward(input, t, cond.local)
+      auto out = fast ? fast_forward(input, t)
                       : unet_->forward(input, torch::full({rows}, t, options.dtype(torch::kLong)),
                                        cond.global, cond.local);
       if (guided) {

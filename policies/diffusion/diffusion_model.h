@@ -62,8 +62,17 @@ class DiffusionModel {
   // as (1 + w) out_cond - w out_uncond (for prediction_type = sample the
   // same combination of x0 predictions). Runs without autograd. On the CPU in
   // float32 it uses UnetFastInference (same outputs within float rounding),
-  // rebuilt when a weight has changed since the last call. Not thread-safe.
+  // rebuilt when a weight has changed since the last call. With several
+  // LibTorch threads and a batch big enough that every layer's GEMM goes to
+  // BLAS anyway, the rows are split into one slice per thread and each
+  // slice runs the whole network on its own thread (one fork/join per
+  // network evaluation instead of one per operator); rows are independent,
+  // so the numbers do not depend on the thread count. Not thread-safe.
   torch::Tensor Sample(const torch::Tensor& norm_obs, torch::Generator& gen);
+
+  // How many slices a fast-path evaluation of `rows` rows runs in at the
+  // current thread count (1: unsplit).
+  int FastPathSlices(int64_t rows) const;
 
   // Off forces the module path (used by tests and for comparison).
   void SetFastInference(bool enabled) { fast_inference_enabled_ = enabled; }
@@ -77,14 +86,16 @@ class DiffusionModel {
   Condition MakeCondition(const torch::Tensor& norm_obs, const torch::Tensor& null_flag) const;
   void CheckShapes(const torch::Tensor& norm_obs, const torch::Tensor* norm_actions) const;
   bool UseFastPath(const torch::Tensor& like) const;
-  UnetFastInference& FastPath();
+  // The fast path for worker `slice` (0 when unsplit), current with the weights.
+  UnetFastInference& FastPath(size_t slice = 0);
 
   DiffusionConfig config_;
   int obs_dim_, action_dim_;
   NoiseScheduler scheduler_;
   ConditionalUnet1D unet_{nullptr};
   bool fast_inference_enabled_ = true;
-  std::unique_ptr<UnetFastInference> fast_;  // rebuilt whenever a weight changes
+  // One per worker slice; each rebuilt whenever a weight changes.
+  std::vector<std::unique_ptr<UnetFastInference>> fast_;
 };
 
 // The UNet options a config and data shapes imply (shared with the fast path
