@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "policies/diffusion/unet_cpu_ops.h"
 
@@ -72,70 +73,50 @@ torch::Tensor ConditionalResidualBlock1DImpl::forward(const torch::Tensor& x,
 
 // --- ConditionalUnet1D ---
 
-ConditionalUnet1DImpl::ConditionalUnet1DImpl(const UnetOptions& options) : options_(options) {
-  if (options_.down_dims.empty()) throw std::invalid_argument("UNet: down_dims is empty");
-  if (options_.step_embed_dim < 4 || options_.step_embed_dim % 2 != 0) {
-    throw std::invalid_argument("UNet: step_embed_dim must be even and >= 4");
-  }
-  for (int d : options_.down_dims) {
-    if (d < 1 || d % options_.n_groups != 0) {
-      throw std::invalid_argument("UNet: every down_dims width must be a multiple of n_groups");
-    }
-  }
+ConditionalUnet1DImpl::ConditionalUnet1DImpl(const UnetOptions& options)
+    : plan_(MakeUnetPlan(options)) {
+  reset();
+}
+
+ConditionalUnet1DImpl::ConditionalUnet1DImpl(UnetPlan plan) : plan_(std::move(plan)) {
+  CheckUnetPlan(plan_);
   reset();
 }
 
 void ConditionalUnet1DImpl::reset() {
-  const auto& o = options_;
-  const int d = o.step_embed_dim;
-  step_linear1_ = register_module("step_linear1", torch::nn::Linear(d, 4 * d));
-  step_linear2_ = register_module("step_linear2", torch::nn::Linear(4 * d, d));
-
-  const int cond_dim = o.CondDim();
-  std::vector<int> dims = {o.input_dim + o.local_cond_channels};
-  dims.insert(dims.end(), o.down_dims.begin(), o.down_dims.end());
-  const int levels = static_cast<int>(o.down_dims.size());
-  auto res_block = [&](int in, int out) {
-    return ConditionalResidualBlock1D(in, out, cond_dim, o.kernel_size, o.n_groups);
-  };
-
-  down_.clear();
-  for (int i = 0; i < levels; ++i) {
-    const std::string name = "down" + std::to_string(i);
-    Level level;
-    level.res1 = register_module(name + "_res1", res_block(dims[i], dims[i + 1]));
-    level.res2 = register_module(name + "_res2", res_block(dims[i + 1], dims[i + 1]));
-    if (i < levels - 1) {
-      level.downsample = register_module(
-          name + "_downsample",
-          torch::nn::Conv1d(
-              torch::nn::Conv1dOptions(dims[i + 1], dims[i + 1], 3).stride(2).padding(1)));
+  const int d = plan_.options.step_embed_dim;
+  step_linear1_ = register_module("step_linear1", torch::nn::Linear(d, plan_.step_hidden_dim));
+  step_linear2_ = register_module("step_linear2", torch::nn::Linear(plan_.step_hidden_dim, d));
+  const int groups = plan_.options.n_groups;
+  stage_modules_.clear();
+  for (const auto& s : plan_.stages) {
+    const int in = s.InputChannels(), out = s.out_channels;
+    switch (s.kind) {
+      case UnetStageKind::kResBlock:
+        stage_modules_.emplace_back(register_module(
+            s.name, ConditionalResidualBlock1D(in, out, plan_.cond_dim, s.kernel, groups)));
+        break;
+      case UnetStageKind::kDownsample:
+        stage_modules_.emplace_back(register_module(
+            s.name, torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, s.kernel)
+                                          .stride(2)
+                                          .padding(s.kernel / 2))));
+        break;
+      case UnetStageKind::kUpsample:
+        stage_modules_.emplace_back(register_module(
+            s.name, torch::nn::ConvTranspose1d(
+                        torch::nn::ConvTranspose1dOptions(in, out, s.kernel).stride(2).padding(1))));
+        break;
+      case UnetStageKind::kFinalBlock:
+        stage_modules_.emplace_back(
+            register_module(s.name, Conv1dBlock(in, out, s.kernel, groups)));
+        break;
+      case UnetStageKind::kFinalConv:
+        stage_modules_.emplace_back(register_module(
+            s.name, torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, s.kernel))));
+        break;
     }
-    down_.push_back(level);
   }
-
-  mid_.clear();
-  for (int i = 1; i <= 2; ++i) {
-    mid_.push_back(register_module("mid" + std::to_string(i), res_block(dims[levels], dims[levels])));
-  }
-
-  up_.clear();
-  for (int i = levels - 1, n = 0; i >= 1; --i, ++n) {
-    const std::string name = "up" + std::to_string(n);
-    Level level;
-    level.res1 = register_module(name + "_res1", res_block(2 * dims[i + 1], dims[i]));
-    level.res2 = register_module(name + "_res2", res_block(dims[i], dims[i]));
-    level.upsample = register_module(
-        name + "_upsample",
-        torch::nn::ConvTranspose1d(
-            torch::nn::ConvTranspose1dOptions(dims[i], dims[i], 4).stride(2).padding(1)));
-    up_.push_back(level);
-  }
-
-  final_block_ = register_module("final_block",
-                                 Conv1dBlock(dims[1], dims[1], o.kernel_size, o.n_groups));
-  final_conv_ = register_module(
-      "final_conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(dims[1], o.input_dim, 1)));
 }
 
 torch::Tensor SinusoidalEmbedding(const torch::Tensor& timesteps, int dim) {
@@ -149,18 +130,18 @@ torch::Tensor SinusoidalEmbedding(const torch::Tensor& timesteps, int dim) {
 
 torch::Tensor ConditionalUnet1DImpl::StepEmbedding(const torch::Tensor& timesteps) {
   return step_linear2_(
-      torch::mish(step_linear1_(SinusoidalEmbedding(timesteps, options_.step_embed_dim))));
+      torch::mish(step_linear1_(SinusoidalEmbedding(timesteps, options().step_embed_dim))));
 }
 
 torch::Tensor ConditionalUnet1DImpl::forward(const torch::Tensor& sample,
                                              const torch::Tensor& timesteps,
                                              const torch::Tensor& global_cond,
                                              const torch::Tensor& local_cond) {
-  const auto& o = options_;
+  const auto& o = options();
   TORCH_CHECK(sample.dim() == 3 && sample.size(2) == o.input_dim,
               "UNet: sample must be (B, Tp, ", o.input_dim, ")");
-  TORCH_CHECK(sample.size(1) % (int64_t{1} << (o.down_dims.size() - 1)) == 0,
-              "UNet: Tp must be divisible by 2^(levels-1)");
+  TORCH_CHECK(sample.size(1) % plan_.HorizonMultiple() == 0,
+              "UNet: Tp must be divisible by ", plan_.HorizonMultiple(), " (2^(levels-1))");
   TORCH_CHECK(timesteps.dim() == 1 && timesteps.size(0) == sample.size(0),
               "UNet: timesteps must be (B)");
   if (o.local_cond_channels > 0) {
@@ -187,24 +168,38 @@ torch::Tensor ConditionalUnet1DImpl::forward(const torch::Tensor& sample,
   return ForwardStandard(sample, local_cond, cond);
 }
 
-torch::Tensor ConditionalUnet1DImpl::ForwardStandard(torch::Tensor x,
+torch::Tensor ConditionalUnet1DImpl::ForwardStandard(const torch::Tensor& sample,
                                                      const torch::Tensor& local_cond,
                                                      const torch::Tensor& cond) {
-  x = x.transpose(1, 2);
-  if (options_.local_cond_channels > 0) x = torch::cat({x, local_cond.transpose(1, 2)}, 1);
-  std::vector<torch::Tensor> skips;
-  for (auto& level : down_) {
-    x = level.res2(level.res1(x, cond), cond);
-    skips.push_back(x);
-    if (level.downsample) x = level.downsample(x);
+  auto x = sample.transpose(1, 2);
+  std::vector<torch::Tensor> skips(static_cast<size_t>(plan_.skip_slots));
+  for (size_t i = 0; i < plan_.stages.size(); ++i) {
+    const auto& stage = plan_.stages[i];
+    switch (stage.kind) {
+      case UnetStageKind::kResBlock: {
+        auto input = x;
+        if (stage.extra == UnetExtraInput::kLocalCond) {
+          input = torch::cat({x, local_cond.transpose(1, 2)}, 1);
+        } else if (stage.extra == UnetExtraInput::kSkip) {
+          input = torch::cat({x, skips[stage.skip_read]}, 1);
+        }
+        x = StageModule<ConditionalResidualBlock1D>(i).ptr()->forward(input, cond);
+        break;
+      }
+      case UnetStageKind::kDownsample:
+      case UnetStageKind::kFinalConv:
+        x = StageModule<torch::nn::Conv1d>(i).ptr()->forward(x);
+        break;
+      case UnetStageKind::kUpsample:
+        x = StageModule<torch::nn::ConvTranspose1d>(i).ptr()->forward(x);
+        break;
+      case UnetStageKind::kFinalBlock:
+        x = StageModule<Conv1dBlock>(i).ptr()->forward(x);
+        break;
+    }
+    if (stage.skip_save >= 0) skips[stage.skip_save] = x;
   }
-  for (auto& block : mid_) x = block(x, cond);
-  for (auto& level : up_) {
-    x = torch::cat({x, skips.back()}, 1);
-    skips.pop_back();
-    x = level.upsample(level.res2(level.res1(x, cond), cond));
-  }
-  return final_conv_(final_block_(x)).transpose(1, 2);
+  return x.transpose(1, 2);
 }
 
 namespace {
@@ -253,49 +248,65 @@ torch::Tensor ResBlockRows(ConditionalResidualBlock1D block, const torch::Tensor
 torch::Tensor ConditionalUnet1DImpl::ForwardTimeMajor(const torch::Tensor& sample,
                                                       const torch::Tensor& local_cond,
                                                       const torch::Tensor& cond) {
-  const auto& o = options_;
+  const auto& o = options();
   const int64_t batch = sample.size(0);
-  int64_t length = sample.size(1);
-  auto x = sample.reshape({batch * length, o.input_dim});
-  auto extra = o.local_cond_channels > 0
-                   ? local_cond.reshape({batch * length, o.local_cond_channels})
-                   : torch::Tensor();
-  std::vector<torch::Tensor> skips;
-  for (auto& level : down_) {
-    x = ResBlockRows(level.res1, x, extra, cond, length);
-    extra = torch::Tensor();
-    x = ResBlockRows(level.res2, x, torch::Tensor(), cond, length);
-    skips.push_back(x);
-    if (level.downsample) {
-      const auto col = op::Im2Col(x, torch::Tensor(), length, length / 2, 2, {-1, 0, 1});
-      x = torch::addmm(level.downsample->bias, col, PackedWeight(level.downsample));
-      length /= 2;
+  const int horizon = static_cast<int>(sample.size(1));
+  auto x = sample.reshape({batch * horizon, o.input_dim});
+  std::vector<torch::Tensor> skips(static_cast<size_t>(plan_.skip_slots));
+  for (size_t i = 0; i < plan_.stages.size(); ++i) {
+    const auto& stage = plan_.stages[i];
+    const int64_t length = stage.InLength(horizon);
+    switch (stage.kind) {
+      case UnetStageKind::kResBlock: {
+        torch::Tensor extra;  // read by the im2col rows next to x: never concatenated
+        if (stage.extra == UnetExtraInput::kLocalCond) {
+          extra = local_cond.reshape({batch * horizon, o.local_cond_channels});
+        } else if (stage.extra == UnetExtraInput::kSkip) {
+          extra = skips[stage.skip_read];
+        }
+        x = ResBlockRows(StageModule<ConditionalResidualBlock1D>(i), x, extra, cond, length);
+        break;
+      }
+      case UnetStageKind::kDownsample: {
+        const auto& conv = StageModule<torch::nn::Conv1d>(i);
+        const auto col = op::Im2Col(x, torch::Tensor(), length, length / 2, 2,
+                                    SameOffsets(conv->weight.size(2)));
+        x = torch::addmm(conv->bias, col, PackedWeight(conv));
+        break;
+      }
+      case UnetStageKind::kUpsample: {
+        // ConvTranspose1d(k4, s2, p1), weight (in, out, 4): output 2m is
+        // x[m-1] W3 + x[m] W1, output 2m+1 is x[m] W2 + x[m+1] W0. One GEMM
+        // over taps (-1, 0, +1) gives both as [even | odd] halves of a row,
+        // which is the interleaved (2L, out) layout once viewed with half
+        // the width.
+        const auto& upsample = StageModule<torch::nn::ConvTranspose1d>(i);
+        const auto& w = upsample->weight;
+        const auto zero = torch::zeros({w.size(0), w.size(1)}, w.options());
+        auto tap = [&](int64_t j) { return w.select(2, j); };
+        const auto weight =
+            torch::cat({torch::cat({tap(3), zero}, 1), torch::cat({tap(1), tap(2)}, 1),
+                        torch::cat({zero, tap(0)}, 1)},
+                       0);
+        const auto bias = torch::cat({upsample->bias, upsample->bias});
+        const auto col = op::Im2Col(x, torch::Tensor(), length, length, 1, {-1, 0, 1});
+        x = torch::addmm(bias, col, weight).view({batch * length * 2, w.size(1)});
+        break;
+      }
+      case UnetStageKind::kFinalBlock:
+        x = ConvBlockRows(StageModule<Conv1dBlock>(i), x, torch::Tensor(), length,
+                          torch::Tensor(), torch::Tensor());
+        break;
+      case UnetStageKind::kFinalConv: {
+        const auto& w = StageModule<torch::nn::Conv1d>(i)->weight;
+        x = torch::addmm(StageModule<torch::nn::Conv1d>(i)->bias, x,
+                         w.reshape({w.size(0), w.size(1)}).t());
+        break;
+      }
     }
+    if (stage.skip_save >= 0) skips[stage.skip_save] = x;
   }
-  for (auto& block : mid_) x = ResBlockRows(block, x, torch::Tensor(), cond, length);
-  for (auto& level : up_) {
-    x = ResBlockRows(level.res1, x, skips.back(), cond, length);
-    skips.pop_back();
-    x = ResBlockRows(level.res2, x, torch::Tensor(), cond, length);
-    // ConvTranspose1d(k4, s2, p1), weight (in, out, 4): output 2m is x[m-1]
-    // W3 + x[m] W1, output 2m+1 is x[m] W2 + x[m+1] W0. One GEMM over taps
-    // (-1, 0, +1) gives both as [even | odd] halves of a row, which is the
-    // interleaved (2L, out) layout once viewed with half the width.
-    const auto& w = level.upsample->weight;
-    const auto zero = torch::zeros({w.size(0), w.size(1)}, w.options());
-    auto tap = [&](int64_t j) { return w.select(2, j); };
-    const auto weight = torch::cat({torch::cat({tap(3), zero}, 1), torch::cat({tap(1), tap(2)}, 1),
-                                    torch::cat({zero, tap(0)}, 1)},
-                                   0);
-    const auto bias = torch::cat({level.upsample->bias, level.upsample->bias});
-    const auto col = op::Im2Col(x, torch::Tensor(), length, length, 1, {-1, 0, 1});
-    x = torch::addmm(bias, col, weight).view({batch * length * 2, w.size(1)});
-    length *= 2;
-  }
-  x = ConvBlockRows(final_block_, x, torch::Tensor(), length, torch::Tensor(), torch::Tensor());
-  const auto& w = final_conv_->weight;
-  x = torch::addmm(final_conv_->bias, x, w.reshape({w.size(0), w.size(1)}).t());
-  return x.view({batch, length, o.input_dim});
+  return x.view({batch, horizon, o.input_dim});
 }
 
 void ConditionalUnet1DImpl::InitParameters(torch::Generator& gen) {
@@ -328,43 +339,8 @@ int64_t ConditionalUnet1DImpl::ParameterCount() const {
   return count;
 }
 
-double UnetForwardFlops(const UnetOptions& o, int horizon) {
-  double flops = 0;
-  auto conv = [&](double length, int in, int out, int kernel) {
-    flops += 2.0 * length * in * out * kernel;
-  };
-  auto linear = [&](int in, int out) { flops += 2.0 * in * out; };
-  auto res_block = [&](double length, int in, int out) {
-    conv(length, in, out, o.kernel_size);
-    linear(o.CondDim(), 2 * out);
-    conv(length, out, out, o.kernel_size);
-    if (in != out) conv(length, in, out, 1);
-  };
-  linear(o.step_embed_dim, 4 * o.step_embed_dim);
-  linear(4 * o.step_embed_dim, o.step_embed_dim);
-  std::vector<int> dims = {o.input_dim + o.local_cond_channels};
-  dims.insert(dims.end(), o.down_dims.begin(), o.down_dims.end());
-  const int levels = static_cast<int>(o.down_dims.size());
-  double length = horizon;
-  for (int i = 0; i < levels; ++i) {
-    res_block(length, dims[i], dims[i + 1]);
-    res_block(length, dims[i + 1], dims[i + 1]);
-    if (i < levels - 1) {
-      length /= 2;
-      conv(length, dims[i + 1], dims[i + 1], 3);
-    }
-  }
-  res_block(length, dims[levels], dims[levels]);
-  res_block(length, dims[levels], dims[levels]);
-  for (int i = levels - 1; i >= 1; --i) {
-    res_block(length, 2 * dims[i + 1], dims[i]);
-    res_block(length, dims[i], dims[i]);
-    conv(length, dims[i], dims[i], 4);  // transposed: every input position meets k taps
-    length *= 2;
-  }
-  conv(length, dims[1], dims[1], o.kernel_size);
-  conv(length, dims[1], o.input_dim, 1);
-  return flops;
+double UnetForwardFlops(const UnetOptions& options, int horizon) {
+  return MakeUnetPlan(options).ForwardFlops(horizon);
 }
 
 }  // namespace bcbench

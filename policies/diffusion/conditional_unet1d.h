@@ -1,5 +1,6 @@
 // Diffusion Policy's denoiser: a 1-D UNet over the action chunk's time axis
-// (Janner et al.'s temporal UNet with FiLM, as in Chi et al.).
+// (Janner et al.'s temporal UNet with FiLM, as in Chi et al.). The layers
+// MakeUnetPlan (unet_plan.cc) lists:
 //
 //   input (B, Tp, action) -> channels (B, action [+ local], Tp)
 //   down: per level two conditional residual blocks, then Conv1d(k3, s2)
@@ -16,31 +17,24 @@
 // cond = [step embedding, global condition], the step embedding being
 // sinusoidal(t) -> Linear(d, 4d) -> Mish -> Linear(4d, d).
 //
-// Two implementations of the same forward: float32 CPU tensors go through
-// time-major kernels (unet_cpu_ops.h: im2col + one GEMM per convolution,
-// one fused GroupNorm/Mish/FiLM/residual pass per block, with their own
-// backward); anything else (CUDA, double) through standard LibTorch ops on
-// channels-first tensors. Parameters are the same modules either way.
+// The layers, in forward order, are one list (unet_plan.h) that the module
+// registers and every executor walks: standard LibTorch ops on channels-first
+// tensors (CUDA, double; the reference), time-major kernels for float32 CPU
+// tensors (unet_cpu_ops.h: im2col + one GEMM per convolution, one fused
+// GroupNorm/Mish/FiLM/residual pass per block, with their own backward), and
+// the inference fast path (unet_fast_inference.h). Parameters are the same
+// modules for all.
 #pragma once
 
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "policies/diffusion/unet_plan.h"
+
 namespace bcbench {
-
-struct UnetOptions {
-  int input_dim = 2;             // action dimensions (channels in and out)
-  int global_cond_dim = 0;       // features appended to the step embedding, FiLM-ed
-  int local_cond_channels = 0;   // features given as extra input channels, (B, Tp, C)
-  std::vector<int> down_dims = {64, 128, 256};
-  int kernel_size = 5;
-  int n_groups = 8;
-  int step_embed_dim = 128;
-
-  int CondDim() const { return step_embed_dim + global_cond_dim; }
-};
 
 // Conv1d(k, same padding) -> GroupNorm -> Mish.
 class Conv1dBlockImpl : public torch::nn::Cloneable<Conv1dBlockImpl> {
@@ -78,9 +72,18 @@ class ConditionalResidualBlock1DImpl
 };
 TORCH_MODULE(ConditionalResidualBlock1D);
 
+// The module of a plan stage, by kind: kResBlock ConditionalResidualBlock1D,
+// kFinalBlock Conv1dBlock, kDownsample and kFinalConv Conv1d, kUpsample
+// ConvTranspose1d.
+using UnetStageModule = std::variant<ConditionalResidualBlock1D, Conv1dBlock, torch::nn::Conv1d,
+                                     torch::nn::ConvTranspose1d>;
+
 class ConditionalUnet1DImpl : public torch::nn::Cloneable<ConditionalUnet1DImpl> {
  public:
   explicit ConditionalUnet1DImpl(const UnetOptions& options);
+  // A plan MakeUnetPlan would not build (checked with CheckUnetPlan): lets
+  // tests hold the executors to an architecture the options cannot name.
+  explicit ConditionalUnet1DImpl(UnetPlan plan);
   void reset() override;
 
   // sample (B, Tp, input_dim); timesteps (B) integer or float; global_cond
@@ -100,37 +103,28 @@ class ConditionalUnet1DImpl : public torch::nn::Cloneable<ConditionalUnet1DImpl>
   // does not touch the global generator.
   void InitParameters(torch::Generator& gen);
 
-  const UnetOptions& options() const { return options_; }
+  const UnetOptions& options() const { return plan_.options; }
+  const UnetPlan& plan() const { return plan_; }
   int64_t ParameterCount() const;
 
-  // The modules, in forward order, for the inference fast path.
-  struct Level {
-    ConditionalResidualBlock1D res1{nullptr}, res2{nullptr};
-    torch::nn::Conv1d downsample{nullptr};         // null at the last down level
-    torch::nn::ConvTranspose1d upsample{nullptr};  // up levels
-  };
-  const std::vector<Level>& DownLevels() const { return down_; }
-  const std::vector<ConditionalResidualBlock1D>& MidBlocks() const { return mid_; }
-  const std::vector<Level>& UpLevels() const { return up_; }
-  const torch::nn::Linear& StepLinear1() const { return step_linear1_; }
-  const torch::nn::Linear& StepLinear2() const { return step_linear2_; }
-  const Conv1dBlock& FinalBlock() const { return final_block_; }
-  const torch::nn::Conv1d& FinalConv() const { return final_conv_; }
+  // The module of plan().stages[i]; M must be the type its kind names above
+  // (std::bad_variant_access otherwise).
+  template <typename M>
+  const M& StageModule(size_t i) const {
+    return std::get<M>(stage_modules_.at(i));
+  }
 
  private:
   // cond: Mish([step embedding, global]) (B, CondDim()).
-  torch::Tensor ForwardStandard(torch::Tensor x, const torch::Tensor& local_cond,
+  torch::Tensor ForwardStandard(const torch::Tensor& sample, const torch::Tensor& local_cond,
                                 const torch::Tensor& cond);
   torch::Tensor ForwardTimeMajor(const torch::Tensor& sample, const torch::Tensor& local_cond,
                                  const torch::Tensor& cond);
 
-  UnetOptions options_;
+  UnetPlan plan_;
   bool cpu_kernels_ = true;
   torch::nn::Linear step_linear1_{nullptr}, step_linear2_{nullptr};
-  std::vector<Level> down_, up_;
-  std::vector<ConditionalResidualBlock1D> mid_;
-  Conv1dBlock final_block_{nullptr};
-  torch::nn::Conv1d final_conv_{nullptr};
+  std::vector<UnetStageModule> stage_modules_;  // parallel to plan_.stages
 };
 TORCH_MODULE(ConditionalUnet1D);
 
@@ -138,8 +132,9 @@ TORCH_MODULE(ConditionalUnet1D);
 // f_i = 10000^(-i / (half - 1)), i < half = dim / 2. (B, dim).
 torch::Tensor SinusoidalEmbedding(const torch::Tensor& timesteps, int dim);
 
-// Multiply-adds x 2 of the convolutions and linears of one forward pass of
-// one sample of horizon Tp (GroupNorm, Mish and additions not counted).
+// MakeUnetPlan(options).ForwardFlops(horizon): multiply-adds x 2 of the
+// convolutions and linears of one forward pass of one sample of horizon Tp
+// (GroupNorm, Mish and additions not counted).
 double UnetForwardFlops(const UnetOptions& options, int horizon);
 
 }  // namespace bcbench

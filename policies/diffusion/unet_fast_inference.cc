@@ -58,7 +58,7 @@ UnetFastInference::Norm UnetFastInference::PackNorm(const torch::nn::GroupNormIm
 }
 
 UnetFastInference::ResBlock UnetFastInference::PackResBlock(
-    const ConditionalResidualBlock1DImpl& block, int& film_offset) {
+    const ConditionalResidualBlock1DImpl& block, int film_offset) {
   ResBlock packed;
   packed.conv1 = PackConv(*block.block1->conv);
   packed.norm1 = PackNorm(*block.block1->norm);
@@ -66,79 +66,80 @@ UnetFastInference::ResBlock UnetFastInference::PackResBlock(
   packed.norm2 = PackNorm(*block.block2->norm);
   if (block.residual) packed.residual = PackConv(*block.residual);
   packed.film_offset = film_offset;
-  film_offset += 2 * block.out_channels();
   return packed;
 }
 
+UnetFastInference::Upsample UnetFastInference::PackUpsample(
+    const torch::nn::ConvTranspose1dImpl& upsample) {
+  // ConvTranspose1d(k4, s2, p1), weight (in, out, 4): output 2m takes
+  // x[m] W1 + x[m-1] W3, output 2m+1 takes x[m+1] W0 + x[m] W2.
+  const auto w = upsample.weight.detach().contiguous();
+  const auto a = w.accessor<float, 3>();
+  const int in = static_cast<int>(w.size(0)), out = static_cast<int>(w.size(1));
+  auto pack_taps = [&](int first, int second) {
+    Conv conv;
+    conv.in = in;
+    conv.out = out;
+    conv.taps = 2;
+    conv.w.resize(static_cast<size_t>(2) * in * out);
+    for (int c = 0; c < in; ++c) {
+      for (int o = 0; o < out; ++o) {
+        conv.w[static_cast<size_t>(c) * out + o] = a[c][o][first];
+        conv.w[(static_cast<size_t>(in) + c) * out + o] = a[c][o][second];
+      }
+    }
+    conv.bias = ToVector(upsample.bias);
+    return conv;
+  };
+  return {pack_taps(1, 3), pack_taps(0, 2)};
+}
+
 UnetFastInference::UnetFastInference(ConditionalUnet1DImpl& unet, int num_timesteps)
-    : options_(unet.options()), num_timesteps_(num_timesteps) {
+    : plan_(unet.plan()), num_timesteps_(num_timesteps) {
   torch::NoGradGuard no_grad;
   for (const auto& p : unet.parameters()) {
     TORCH_CHECK(p.device().is_cpu() && p.scalar_type() == torch::kFloat32,
                 "UnetFastInference needs a float32 CPU UNet");
   }
   std::vector<const ConditionalResidualBlock1DImpl*> blocks;  // FiLM order = forward order
-  int film_offset = 0;
-  auto pack = [&](const ConditionalResidualBlock1D& block) {
-    blocks.push_back(block.get());
-    return PackResBlock(*block, film_offset);
-  };
-  for (const auto& level : unet.DownLevels()) {
-    Level packed;
-    packed.res1 = pack(level.res1);
-    packed.res2 = pack(level.res2);
-    if (level.downsample) packed.resample = PackConv(*level.downsample);
-    down_.push_back(std::move(packed));
-  }
-  for (const auto& block : unet.MidBlocks()) mid_.push_back(pack(block));
-  for (const auto& level : unet.UpLevels()) {
-    Level packed;
-    packed.res1 = pack(level.res1);
-    packed.res2 = pack(level.res2);
-    // ConvTranspose1d(k4, s2, p1), weight (in, out, 4): output 2m takes
-    // x[m] W1 + x[m-1] W3, output 2m+1 takes x[m+1] W0 + x[m] W2.
-    const auto w = level.upsample->weight.detach().contiguous();
-    const auto a = w.accessor<float, 3>();
-    const int in = static_cast<int>(w.size(0)), out = static_cast<int>(w.size(1));
-    auto pack_taps = [&](int first, int second) {
-      Conv conv;
-      conv.in = in;
-      conv.out = out;
-      conv.taps = 2;
-      conv.w.resize(static_cast<size_t>(2) * in * out);
-      for (int c = 0; c < in; ++c) {
-        for (int o = 0; o < out; ++o) {
-          conv.w[static_cast<size_t>(c) * out + o] = a[c][o][first];
-          conv.w[(static_cast<size_t>(in) + c) * out + o] = a[c][o][second];
-        }
+  for (size_t i = 0; i < plan_.stages.size(); ++i) {
+    const auto& stage = plan_.stages[i];
+    switch (stage.kind) {
+      case UnetStageKind::kResBlock: {
+        const auto& block = unet.StageModule<ConditionalResidualBlock1D>(i);
+        blocks.push_back(block.get());
+        stages_.emplace_back(PackResBlock(*block, stage.film_offset));
+        break;
       }
-      conv.bias = ToVector(level.upsample->bias);
-      return conv;
-    };
-    packed.resample = pack_taps(1, 3);
-    packed.upsample_odd = pack_taps(0, 2);
-    up_.push_back(std::move(packed));
+      case UnetStageKind::kDownsample:
+      case UnetStageKind::kFinalConv:
+        stages_.emplace_back(PackConv(*unet.StageModule<torch::nn::Conv1d>(i)));
+        break;
+      case UnetStageKind::kUpsample:
+        stages_.emplace_back(PackUpsample(*unet.StageModule<torch::nn::ConvTranspose1d>(i)));
+        break;
+      case UnetStageKind::kFinalBlock: {
+        const auto& block = unet.StageModule<Conv1dBlock>(i);
+        stages_.emplace_back(ConvBlock{PackConv(*block->conv), PackNorm(*block->norm)});
+        break;
+      }
+    }
   }
-  final_block_conv_ = PackConv(*unet.FinalBlock()->conv);
-  final_block_norm_ = PackNorm(*unet.FinalBlock()->norm);
-  final_conv_ = PackConv(*unet.FinalConv());
-  film_width_ = film_offset;
 
   // FiLM input Mish([e, g]) = [Mish(e), Mish(g)], so Linear splits into a
   // step part (tabulated here, bias included) and an observation part.
-  const int d = options_.step_embed_dim;
+  const auto& o = plan_.options;
+  const int d = o.step_embed_dim;
   const auto steps = torch::arange(num_timesteps, torch::kLong);
   const auto step_input = torch::mish(unet.StepEmbedding(steps));  // (T, d)
   std::vector<torch::Tensor> step_parts, obs_weights;
   for (const auto* block : blocks) {
     const auto& weight = block->film->weight;  // (2 out, d + G)
     step_parts.push_back(torch::addmm(block->film->bias, step_input, weight.narrow(1, 0, d).t()));
-    if (options_.global_cond_dim > 0) {
-      obs_weights.push_back(weight.narrow(1, d, options_.global_cond_dim));
-    }
+    if (o.global_cond_dim > 0) obs_weights.push_back(weight.narrow(1, d, o.global_cond_dim));
   }
   step_film_ = ToVector(torch::cat(step_parts, 1));
-  if (options_.global_cond_dim > 0) {
+  if (o.global_cond_dim > 0) {
     // Stored (G, film_width) so the per-chunk product is one row-major GEMM.
     obs_film_weight_ = torch::cat(obs_weights, 0).t().contiguous().clone();
   }
@@ -158,15 +159,16 @@ bool UnetFastInference::IsCurrent(const ConditionalUnet1DImpl& unet) const {
 
 void UnetFastInference::SetCondition(const torch::Tensor& global_cond, int64_t batch) {
   batch_ = batch;
-  obs_film_.assign(static_cast<size_t>(batch * film_width_), 0.0f);
-  const int g = options_.global_cond_dim;
+  const int film_width = plan_.film_width;
+  obs_film_.assign(static_cast<size_t>(batch * film_width), 0.0f);
+  const int g = plan_.options.global_cond_dim;
   if (g == 0) return;
   TORCH_CHECK(global_cond.dim() == 2 && global_cond.size(0) == batch && global_cond.size(1) == g,
               "UnetFastInference: global_cond must be (B, ", g, ")");
   auto activated = ToVector(global_cond);
   unet_cpu::MishForward(activated.data(), activated.data(), static_cast<int64_t>(activated.size()));
-  Gemm(static_cast<int>(batch), film_width_, g, activated.data(), g,
-       obs_film_weight_.data_ptr<float>(), film_width_, obs_film_.data(), film_width_);
+  Gemm(static_cast<int>(batch), film_width, g, activated.data(), g,
+       obs_film_weight_.data_ptr<float>(), film_width, obs_film_.data(), film_width);
 }
 
 int UnetFastInference::Im2Col(const std::vector<Source>& sources, int length, int out_length,
@@ -184,6 +186,15 @@ int UnetFastInference::Im2Col(const std::vector<Source>& sources, int length, in
   return width;
 }
 
+void UnetFastInference::ConvRows(const Conv& conv, int rows, const float* col, int lda,
+                                 float* output, int ldc) {
+  Gemm(rows, conv.out, static_cast<int64_t>(conv.taps) * conv.in, col, lda, conv.w.data(),
+       conv.out, output, ldc);
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < conv.out; ++c) output[static_cast<size_t>(r) * ldc + c] += conv.bias[c];
+  }
+}
+
 void UnetFastInference::NormMish(const float* h, const Conv& conv, const Norm& norm, int length,
                                  int film_offset, const float* residual, float* output) {
   unet_cpu::EpilogueArgs args;
@@ -193,7 +204,7 @@ void UnetFastInference::NormMish(const float* h, const Conv& conv, const Norm& n
   args.beta = norm.beta.data();
   if (film_offset >= 0) {
     args.film = film_.data() + film_offset;
-    args.film_stride = film_width_;
+    args.film_stride = plan_.film_width;
   }
   args.residual = residual;
   args.batch = batch_;
@@ -217,11 +228,7 @@ void UnetFastInference::RunResBlock(const ResBlock& block, const std::vector<Sou
   const float* centre = col_.data() + (block.conv1.taps / 2) * block.conv1.in;
   const float* residual = nullptr;
   if (block.residual.out > 0) {
-    Gemm(rows, out, block.conv1.in, centre, width, block.residual.w.data(), out, r_.data(),
-         out);
-    for (int i = 0; i < rows; ++i) {
-      for (int c = 0; c < out; ++c) r_[static_cast<size_t>(i) * out + c] += block.residual.bias[c];
-    }
+    ConvRows(block.residual, rows, centre, width, r_.data(), out);
     residual = r_.data();
   } else if (input.size() == 1) {
     residual = input[0].data;
@@ -240,111 +247,103 @@ void UnetFastInference::RunResBlock(const ResBlock& block, const std::vector<Sou
 
 torch::Tensor UnetFastInference::Forward(const torch::Tensor& sample, int t,
                                          const torch::Tensor& local_cond) {
-  const auto& o = options_;
+  const auto& o = plan_.options;
   TORCH_CHECK(t >= 0 && t < num_timesteps_, "UnetFastInference: timestep out of range");
   TORCH_CHECK(sample.dim() == 3 && sample.size(0) == batch_ && sample.size(2) == o.input_dim &&
                   sample.device().is_cpu() && sample.scalar_type() == torch::kFloat32,
               "UnetFastInference: sample must be float32 CPU (B, Tp, ", o.input_dim,
               ") with B as given to SetCondition");
   const int horizon = static_cast<int>(sample.size(1));
-  TORCH_CHECK(horizon % (1 << (down_.size() - 1)) == 0,
-              "UnetFastInference: Tp must be divisible by 2^(levels-1)");
+  TORCH_CHECK(horizon % plan_.HorizonMultiple() == 0, "UnetFastInference: Tp must be divisible by ",
+              plan_.HorizonMultiple(), " (2^(levels-1))");
   const auto x = sample.contiguous();
   torch::Tensor local;
-  std::vector<Source> sources = {{x.data_ptr<float>(), o.input_dim}};
   if (o.local_cond_channels > 0) {
     TORCH_CHECK(local_cond.defined() && local_cond.dim() == 3 && local_cond.size(0) == batch_ &&
                     local_cond.size(1) == horizon && local_cond.size(2) == o.local_cond_channels,
                 "UnetFastInference: local_cond must be (B, Tp, ", o.local_cond_channels, ")");
     local = local_cond.to(torch::kCPU, torch::kFloat32).contiguous();
-    sources.push_back({local.data_ptr<float>(), o.local_cond_channels});
   }
 
-  // Buffers sized for the widest stage: length * width <= Tp * max width.
-  const int max_width = *std::max_element(o.down_dims.begin(), o.down_dims.end());
-  Ensure(act_a_, batch_ * horizon * max_width);
-  Ensure(act_b_, batch_ * horizon * max_width);
-  skips_.resize(down_.size());
+  Ensure(act_a_, batch_ * plan_.MaxActivation(horizon));
+  Ensure(act_b_, batch_ * plan_.MaxActivation(horizon));
+  skips_.resize(static_cast<size_t>(plan_.skip_slots));
 
-  Ensure(film_, batch_ * film_width_);
-  const float* step = step_film_.data() + static_cast<size_t>(t) * film_width_;
+  const int film_width = plan_.film_width;
+  Ensure(film_, batch_ * film_width);
+  const float* step = step_film_.data() + static_cast<size_t>(t) * film_width;
   for (int64_t b = 0; b < batch_; ++b) {
-    for (int i = 0; i < film_width_; ++i) {
-      film_[b * film_width_ + i] = step[i] + obs_film_[b * film_width_ + i];
+    for (int i = 0; i < film_width; ++i) {
+      film_[b * film_width + i] = step[i] + obs_film_[b * film_width + i];
     }
   }
 
-  auto other = [&](const float* busy) { return busy == act_a_.data() ? act_b_.data() : act_a_.data(); };
-  int length = horizon;
-  const float* current = nullptr;
-  for (size_t i = 0; i < down_.size(); ++i) {
-    const auto& level = down_[i];
-    const int width = level.res1.conv1.out;
-    float* first = other(sources[0].data);
-    RunResBlock(level.res1, sources, length, first);
-    Ensure(skips_[i], batch_ * length * width);
-    RunResBlock(level.res2, {{first, width}}, length, skips_[i].data());
-    current = skips_[i].data();
-    if (!level.resample.w.empty()) {
-      const int col_width = Im2Col({{current, width}}, length, length / 2, 2, {-1, 0, 1});
-      length /= 2;
-      const int rows = static_cast<int>(batch_) * length;
-      float* down = act_a_.data();
-      Gemm(rows, width, col_width, col_.data(), col_width, level.resample.w.data(), width,
-           down, width);
-      for (int r = 0; r < rows; ++r) {
-        for (int c = 0; c < width; ++c) down[static_cast<size_t>(r) * width + c] += level.resample.bias[c];
-      }
-      current = down;
-    }
-    sources = {{current, width}};
-  }
-  for (const auto& block : mid_) {
-    float* next = other(current);
-    RunResBlock(block, {{current, block.conv1.in}}, length, next);
-    current = next;
-  }
-  for (size_t i = 0; i < up_.size(); ++i) {
-    const auto& level = up_[i];
-    const auto& skip = skips_[down_.size() - 1 - i];
-    const int skip_width = level.res1.conv1.in / 2;
-    const int width = level.res1.conv1.out;
-    float* first = other(current);
-    RunResBlock(level.res1, {{current, skip_width}, {skip.data(), skip_width}}, length, first);
-    float* second = other(first);
-    RunResBlock(level.res2, {{first, width}}, length, second);
-    // Even and odd output rows are two GEMMs writing interleaved rows.
-    const int rows = static_cast<int>(batch_) * length;
-    float* up = other(second);
-    int col_width = Im2Col({{second, width}}, length, length, 1, {0, -1});
-    Gemm(rows, width, col_width, col_.data(), col_width, level.resample.w.data(), width, up,
-         2 * width);
-    col_width = Im2Col({{second, width}}, length, length, 1, {1, 0});
-    Gemm(rows, width, col_width, col_.data(), col_width, level.upsample_odd.w.data(), width,
-         up + width, 2 * width);
-    length *= 2;
-    for (int r = 0; r < rows * 2; ++r) {
-      for (int c = 0; c < width; ++c) up[static_cast<size_t>(r) * width + c] += level.resample.bias[c];
-    }
-    current = up;
-  }
-
-  // Final Conv1dBlock and 1x1 conv, written straight into the result.
-  const int width = final_block_conv_.in;
-  const int rows = static_cast<int>(batch_) * length;
-  const int col_width = Im2Col({{current, width}}, length, length, 1, SameOffsets(final_block_conv_.taps));
-  Ensure(h_, static_cast<int64_t>(rows) * width);
-  Gemm(rows, width, col_width, col_.data(), col_width, final_block_conv_.w.data(), width,
-       h_.data(), width);
-  float* block_out = other(current);
-  NormMish(h_.data(), final_block_conv_, final_block_norm_, length, -1, nullptr, block_out);
+  // Each stage reads `current` (plus a skip or the local condition) and
+  // writes its skip slot, the result (last stage) or whichever activation
+  // buffer `current` is not in.
   auto result = torch::empty({batch_, horizon, o.input_dim}, torch::kFloat32);
-  float* y = result.data_ptr<float>();
-  Gemm(rows, o.input_dim, width, block_out, width, final_conv_.w.data(), o.input_dim, y,
-       o.input_dim);
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < o.input_dim; ++c) y[static_cast<size_t>(r) * o.input_dim + c] += final_conv_.bias[c];
+  auto other = [&](const float* busy) { return busy == act_a_.data() ? act_b_.data() : act_a_.data(); };
+  const float* current = x.data_ptr<float>();
+  for (size_t i = 0; i < stages_.size(); ++i) {
+    const auto& stage = plan_.stages[i];
+    const int length = stage.InLength(horizon);
+    const int rows = static_cast<int>(batch_) * length;
+    float* output = other(current);
+    if (i + 1 == stages_.size()) {
+      output = result.data_ptr<float>();
+    } else if (stage.skip_save >= 0) {
+      auto& slot = skips_[stage.skip_save];
+      Ensure(slot, batch_ * stage.OutLength(horizon) * stage.out_channels);
+      output = slot.data();
+    }
+    switch (stage.kind) {
+      case UnetStageKind::kResBlock: {
+        std::vector<Source> input = {{current, stage.in_channels}};
+        if (stage.extra == UnetExtraInput::kLocalCond) {
+          input.push_back({local.data_ptr<float>(), stage.extra_channels});
+        } else if (stage.extra == UnetExtraInput::kSkip) {
+          input.push_back({skips_[stage.skip_read].data(), stage.extra_channels});
+        }
+        RunResBlock(std::get<ResBlock>(stages_[i]), input, length, output);
+        break;
+      }
+      case UnetStageKind::kDownsample: {
+        const int col_width =
+            Im2Col({{current, stage.in_channels}}, length, length / 2, 2, SameOffsets(stage.kernel));
+        ConvRows(std::get<Conv>(stages_[i]), rows / 2, col_.data(), col_width, output,
+                 stage.out_channels);
+        break;
+      }
+      case UnetStageKind::kUpsample: {
+        // Even and odd output rows are two GEMMs writing interleaved rows.
+        const auto& up = std::get<Upsample>(stages_[i]);
+        const int out = stage.out_channels;
+        int col_width = Im2Col({{current, stage.in_channels}}, length, length, 1, {0, -1});
+        ConvRows(up.even, rows, col_.data(), col_width, output, 2 * out);
+        col_width = Im2Col({{current, stage.in_channels}}, length, length, 1, {1, 0});
+        ConvRows(up.odd, rows, col_.data(), col_width, output + out, 2 * out);
+        break;
+      }
+      case UnetStageKind::kFinalBlock: {
+        const auto& block = std::get<ConvBlock>(stages_[i]);
+        const int out = stage.out_channels;
+        const int col_width =
+            Im2Col({{current, stage.in_channels}}, length, length, 1, SameOffsets(stage.kernel));
+        Ensure(h_, static_cast<int64_t>(rows) * out);
+        Gemm(rows, out, col_width, col_.data(), col_width, block.conv.w.data(), out, h_.data(),
+             out);
+        NormMish(h_.data(), block.conv, block.norm, length, -1, nullptr, output);
+        break;
+      }
+      case UnetStageKind::kFinalConv:
+        // 1x1: the input rows are the im2col rows.
+        ConvRows(std::get<Conv>(stages_[i]), rows, current, stage.in_channels, output,
+                 stage.out_channels);
+        break;
+    }
+    current = output;
   }
+  TORCH_CHECK(current == result.data_ptr<float>(), "UnetFastInference: empty plan");
   return result;
 }
 

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <variant>
 #include <vector>
 
 #include <torch/torch.h>
@@ -56,11 +57,16 @@ class UnetFastInference {
     Norm norm1, norm2;
     int film_offset = 0;  // where this block's (scale, bias) start in the FiLM vector
   };
-  struct Level {
-    ResBlock res1, res2;
-    Conv resample;  // down: taps {-1, 0, 1} at stride 2; up: see upsample_odd
-    Conv upsample_odd;
+  struct ConvBlock {  // conv -> GroupNorm -> Mish
+    Conv conv;
+    Norm norm;
   };
+  struct Upsample {  // ConvTranspose1d(k4, s2, p1) as two 2-tap convs
+    Conv even, odd;
+  };
+  // One per plan stage: kResBlock ResBlock, kFinalBlock ConvBlock,
+  // kDownsample and kFinalConv Conv, kUpsample Upsample.
+  using Stage = std::variant<ResBlock, ConvBlock, Conv, Upsample>;
 
   // Where a conv reads its input rows from: one or two channel blocks (x and
   // a skip), each (B * length, channels).
@@ -71,7 +77,8 @@ class UnetFastInference {
 
   static Conv PackConv(const torch::nn::Conv1dImpl& conv);
   static Norm PackNorm(const torch::nn::GroupNormImpl& norm);
-  ResBlock PackResBlock(const ConditionalResidualBlock1DImpl& block, int& film_offset);
+  static ResBlock PackResBlock(const ConditionalResidualBlock1DImpl& block, int film_offset);
+  static Upsample PackUpsample(const torch::nn::ConvTranspose1dImpl& upsample);
 
   // Builds rows (b, m) = [src at m * stride + offset for offset in offsets] (zero
   // outside [0, length)) in col_, returns the row width.
@@ -79,18 +86,17 @@ class UnetFastInference {
              const std::vector<int>& offsets);
   void RunResBlock(const ResBlock& block, const std::vector<Source>& input, int length,
                    float* output);
+  // output (rows x conv.out, row stride ldc) = col (rows x lda) * conv.w + conv.bias.
+  static void ConvRows(const Conv& conv, int rows, const float* col, int lda, float* output,
+                       int ldc);
   // output = Mish(GroupNorm(h + bias)) * film_scale + film_bias (film when
   // film_offset >= 0), + residual (rows x channels, when not null).
   void NormMish(const float* h, const Conv& conv, const Norm& norm, int length, int film_offset,
                 const float* residual, float* output);
 
-  UnetOptions options_;
+  UnetPlan plan_;
   int num_timesteps_;
-  int film_width_ = 0;
-  std::vector<Level> down_, up_;
-  std::vector<ResBlock> mid_;
-  Conv final_block_conv_, final_conv_;
-  Norm final_block_norm_;
+  std::vector<Stage> stages_;  // parallel to plan_.stages
   std::vector<float> step_film_;  // (num_timesteps, film_width): Linear(Mish(step emb)) + bias
   torch::Tensor obs_film_weight_;  // (film_width, global_cond_dim)
   std::vector<float> obs_film_;    // (B, film_width), per chunk

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <tuple>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <gmock/gmock.h>
@@ -18,8 +20,7 @@
 namespace bcbench {
 namespace {
 
-ConditionalUnet1D MakeUnet(const UnetOptions& options, uint64_t seed) {
-  ConditionalUnet1D unet(options);
+ConditionalUnet1D Initialised(ConditionalUnet1D unet, uint64_t seed) {
   torch::Generator gen = at::detail::createCPUGenerator(seed);
   unet->InitParameters(gen);
   // GroupNorm starts as the identity; perturb it so the fast path's
@@ -29,6 +30,10 @@ ConditionalUnet1D MakeUnet(const UnetOptions& options, uint64_t seed) {
     if (p.dim() == 1) p.add_(torch::randn(p.sizes(), gen) * 0.1);
   }
   return unet;
+}
+
+ConditionalUnet1D MakeUnet(const UnetOptions& options, uint64_t seed) {
+  return Initialised(ConditionalUnet1D(options), seed);
 }
 
 UnetOptions CpuOptions() { return MakeUnetOptions(DiffusionConfig{}, 20, 2); }
@@ -117,47 +122,106 @@ TEST(ConditionalUnet1D, CloneCopiesWeightsIndependently) {
 // The time-major CPU kernels (the training path) against standard LibTorch
 // ops (the path CUDA takes): same outputs, same gradients for every
 // parameter and for the inputs.
-TEST(ConditionalUnet1D, CpuKernelsMatchStandardOpsInValueAndGradient) {
-  struct Case {
-    std::vector<int> down_dims;
-    int global, local;
+void ExpectTimeMajorMatchesStandardOps(ConditionalUnet1D unet, int64_t batch, int horizon,
+                                       const std::string& label) {
+  const auto& o = unet->options();
+  torch::Generator gen = at::detail::createCPUGenerator(22);
+  const auto x = torch::randn({batch, horizon, o.input_dim}, gen);
+  const auto global = torch::randn({batch, o.global_cond_dim}, gen);
+  const auto local = o.local_cond_channels > 0
+                         ? torch::randn({batch, horizon, o.local_cond_channels}, gen)
+                         : torch::Tensor();
+  const auto weights = torch::randn({batch, horizon, o.input_dim}, gen);
+  const auto t = torch::randint(0, 100, {batch}, gen);
+  auto run = [&](bool kernels) {
+    unet->SetCpuKernels(kernels);
+    unet->zero_grad();
+    auto xi = x.clone().requires_grad_(true);
+    auto li = local.defined() ? local.clone().requires_grad_(true) : torch::Tensor();
+    const auto out = unet->forward(xi, t, global, li);
+    (out * weights).sum().backward();
+    std::vector<torch::Tensor> grads = {out.detach(), xi.grad()};
+    if (li.defined()) grads.push_back(li.grad());
+    for (const auto& p : unet->parameters()) grads.push_back(p.grad().clone());
+    return grads;
   };
-  for (const auto& c : std::vector<Case>{{{32, 64, 128}, 9, 0}, {{16, 32}, 1, 6}, {{64, 32}, 5, 0}}) {
-    UnetOptions options;
-    options.input_dim = 2;
-    options.down_dims = c.down_dims;
-    options.global_cond_dim = c.global;
-    options.local_cond_channels = c.local;
-    options.step_embed_dim = 16;
-    auto unet = MakeUnet(options, 21);
-    torch::Generator gen = at::detail::createCPUGenerator(22);
-    const int64_t batch = 3, horizon = 8;
-    const auto x = torch::randn({batch, horizon, 2}, gen);
-    const auto global = torch::randn({batch, c.global}, gen);
-    const auto local = c.local > 0 ? torch::randn({batch, horizon, c.local}, gen) : torch::Tensor();
-    const auto weights = torch::randn({batch, horizon, 2}, gen);
-    const auto t = torch::tensor({1, 40, 97});
-    auto run = [&](bool kernels) {
-      unet->SetCpuKernels(kernels);
-      unet->zero_grad();
-      auto xi = x.clone().requires_grad_(true);
-      auto li = local.defined() ? local.clone().requires_grad_(true) : torch::Tensor();
-      const auto out = unet->forward(xi, t, global, li);
-      (out * weights).sum().backward();
-      std::vector<torch::Tensor> grads = {out.detach(), xi.grad()};
-      if (li.defined()) grads.push_back(li.grad());
-      for (const auto& p : unet->parameters()) grads.push_back(p.grad().clone());
-      return grads;
-    };
-    const auto fast = run(true);
-    const auto reference = run(false);
-    ASSERT_EQ(fast.size(), reference.size());
-    for (size_t i = 0; i < fast.size(); ++i) {
-      const double scale = reference[i].abs().max().item<double>();
-      EXPECT_LE((fast[i] - reference[i]).abs().max().item<double>(), 1e-4 + 1e-3 * scale)
-          << "tensor " << i << " (0: output, 1: input grad, then parameters) of case with "
-          << c.down_dims.size() << " levels";
-    }
+  const auto fast = run(true);
+  const auto reference = run(false);
+  ASSERT_EQ(fast.size(), reference.size());
+  for (size_t i = 0; i < fast.size(); ++i) {
+    const double scale = reference[i].abs().max().item<double>();
+    EXPECT_LE((fast[i] - reference[i]).abs().max().item<double>(), 1e-4 + 1e-3 * scale)
+        << "tensor " << i << " (0: output, 1: input grad, then parameters) of " << label;
+  }
+}
+
+// The inference fast path against the module's standard ops, and its
+// snapshot check.
+void ExpectFastPathMatchesTheModule(ConditionalUnet1D unet, int64_t batch, int horizon,
+                                    const std::string& label) {
+  const auto& o = unet->options();
+  unet->SetCpuKernels(false);  // the reference: standard LibTorch ops
+  torch::Generator gen = at::detail::createCPUGenerator(12);
+  const auto x = torch::randn({batch, horizon, o.input_dim}, gen);
+  const auto global = torch::randn({batch, o.global_cond_dim}, gen);
+  const auto local = o.local_cond_channels > 0
+                         ? torch::randn({batch, horizon, o.local_cond_channels}, gen)
+                         : torch::Tensor();
+  UnetFastInference fast(*unet, 100);
+  fast.SetCondition(global, batch);
+  for (int t : {0, 37, 99}) {
+    torch::NoGradGuard no_grad;
+    const auto expected = unet->forward(x, torch::full({batch}, t, torch::kLong), global, local);
+    const auto got = fast.Forward(x, t, local);
+    ASSERT_EQ(got.sizes(), expected.sizes());
+    EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4) << label << ", t " << t;
+  }
+  EXPECT_TRUE(fast.IsCurrent(*unet));
+  {
+    torch::NoGradGuard no_grad;
+    unet->parameters().back().mul_(1.01);
+  }
+  EXPECT_FALSE(fast.IsCurrent(*unet)) << label;  // an optimiser step invalidates the snapshot
+}
+
+// The architectures every executor is held to the reference on.
+struct ExecutorCase {
+  std::vector<int> down_dims;
+  int kernel;
+  int global, local;
+  int64_t batch;
+  int horizon;
+  int step_embed_dim;
+  const char* what;
+};
+
+std::vector<ExecutorCase> ExecutorCases() {
+  return {
+      {{32, 64, 128}, 5, 9, 0, 3, 8, 16, "three levels"},
+      {{16, 32}, 5, 1, 6, 3, 8, 16, "two levels, observation as channels"},
+      {{64, 32}, 5, 5, 0, 3, 8, 16, "narrowing widths"},
+      {{64, 128, 256}, 5, 41, 0, 1, 16, 32, "the CPU default, batch 1"},
+      {{64, 128, 256}, 5, 41, 0, 5, 16, 32, "the CPU default, batched rows"},
+      {{32, 64}, 3, 1, 12, 2, 8, 32, "kernel 3, observation as channels"},
+      {{16}, 5, 7, 0, 3, 4, 32, "one level: no resampling"},
+      {{64, 32}, 5, 9, 0, 2, 8, 32, "identity residual fed by [x, skip]"},
+  };
+}
+
+UnetOptions CaseOptions(const ExecutorCase& c) {
+  UnetOptions options;
+  options.input_dim = 2;
+  options.down_dims = c.down_dims;
+  options.kernel_size = c.kernel;
+  options.global_cond_dim = c.global;
+  options.local_cond_channels = c.local;
+  options.step_embed_dim = c.step_embed_dim;
+  return options;
+}
+
+TEST(ConditionalUnet1D, CpuKernelsMatchStandardOpsInValueAndGradient) {
+  for (const auto& c : ExecutorCases()) {
+    ExpectTimeMajorMatchesStandardOps(MakeUnet(CaseOptions(c), 21), c.batch, c.horizon, c.what);
   }
 }
 
@@ -188,52 +252,55 @@ TEST(UnetCpuOps, GemmMatchesMatmulForFewAndManyRows) {
   }
 }
 
-struct FastCase {
-  std::vector<int> down_dims;
-  int kernel;
-  int global, local;
-  int64_t batch;
-  int horizon;
-};
-
 TEST(UnetFastInference, MatchesTheModule) {
-  const std::vector<FastCase> cases = {
-      {{64, 128, 256}, 5, 41, 0, 1, 16},  // the CPU default, batch 1
-      {{64, 128, 256}, 5, 41, 0, 5, 16},  // batched rows
-      {{32, 64}, 3, 1, 12, 2, 8},         // observation as channels
-      {{16}, 5, 7, 0, 3, 4},              // one level: no resampling
-      {{64, 32}, 5, 9, 0, 2, 8},          // identity residual fed by [x, skip]
-  };
-  for (const auto& c : cases) {
-    UnetOptions options;
-    options.input_dim = 2;
-    options.down_dims = c.down_dims;
-    options.kernel_size = c.kernel;
-    options.global_cond_dim = c.global;
-    options.local_cond_channels = c.local;
-    options.step_embed_dim = 32;
-    auto unet = MakeUnet(options, 11);
-    unet->SetCpuKernels(false);  // the reference: standard LibTorch ops
-    torch::Generator gen = at::detail::createCPUGenerator(12);
-    const auto x = torch::randn({c.batch, c.horizon, 2}, gen);
-    const auto global = torch::randn({c.batch, c.global}, gen);
-    const auto local = c.local > 0 ? torch::randn({c.batch, c.horizon, c.local}, gen) : torch::Tensor();
-    UnetFastInference fast(*unet, 100);
-    fast.SetCondition(global, c.batch);
-    for (int t : {0, 37, 99}) {
-      torch::NoGradGuard no_grad;
-      const auto expected = unet->forward(x, torch::full({c.batch}, t, torch::kLong), global, local);
-      const auto got = fast.Forward(x, t, local);
-      ASSERT_EQ(got.sizes(), expected.sizes());
-      EXPECT_LT((got - expected).abs().max().item<float>(), 1e-4)
-          << "down_dims " << c.down_dims.size() << " levels, kernel " << c.kernel << ", t " << t;
+  for (const auto& c : ExecutorCases()) {
+    ExpectFastPathMatchesTheModule(MakeUnet(CaseOptions(c), 11), c.batch, c.horizon, c.what);
+  }
+}
+
+// An architecture change made in the plan alone (a third residual block per
+// level, a 5-tap downsample) reaches the module and every executor.
+UnetPlan ThreeBlocksPerLevel(const UnetOptions& options) {
+  auto plan = MakeUnetPlan(options);
+  std::vector<UnetStage> stages;
+  for (auto stage : plan.stages) {
+    if (stage.kind == UnetStageKind::kDownsample) stage.kernel = 5;
+    const auto cut = stage.name.rfind("_res2");
+    const bool second = cut != std::string::npos && cut + 5 == stage.name.size();
+    const int save = stage.skip_save;
+    if (second) stage.skip_save = -1;  // the level's output is now the third block's
+    stages.push_back(stage);
+    if (second) {
+      UnetStage third = stage;
+      third.name = stage.name.substr(0, cut) + "_res3";
+      third.in_channels = stage.out_channels;
+      third.skip_save = save;
+      stages.push_back(third);
     }
-    EXPECT_TRUE(fast.IsCurrent(*unet));
-    {
-      torch::NoGradGuard no_grad;
-      unet->parameters().back().mul_(1.01);
-    }
-    EXPECT_FALSE(fast.IsCurrent(*unet));  // an optimiser step invalidates the snapshot
+  }
+  plan.film_width = 0;
+  for (auto& stage : stages) {
+    if (stage.kind != UnetStageKind::kResBlock) continue;
+    stage.film_offset = plan.film_width;
+    plan.film_width += 2 * stage.out_channels;
+  }
+  plan.stages = stages;
+  return plan;
+}
+
+TEST(UnetFastInference, EveryExecutorFollowsAnEditedPlan) {
+  for (const auto& c : {ExecutorCases()[0], ExecutorCases()[1]}) {
+    const auto options = CaseOptions(c);
+    const auto plan = ThreeBlocksPerLevel(options);
+    ASSERT_NO_THROW(CheckUnetPlan(plan));
+    auto unet = Initialised(ConditionalUnet1D(plan), 21);
+    EXPECT_EQ(unet->ParameterCount(), plan.ParameterCount());
+    EXPECT_GT(unet->ParameterCount(), ConditionalUnet1D(options)->ParameterCount());
+    EXPECT_TRUE(std::dynamic_pointer_cast<ConditionalResidualBlock1DImpl>(
+        unet->named_children()["down0_res3"]));
+    EXPECT_EQ(unet->StageModule<torch::nn::Conv1d>(3)->weight.size(2), 5);  // down0_downsample
+    ExpectTimeMajorMatchesStandardOps(unet, c.batch, c.horizon, c.what);
+    ExpectFastPathMatchesTheModule(unet, c.batch, c.horizon, c.what);
   }
 }
 
