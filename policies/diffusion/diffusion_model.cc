@@ -141,8 +141,7 @@ int DiffusionModel::FastPathSlices(int64_t rows) const {
   constexpr int64_t kSmallGemmRows = 64;
   const int threads = at::get_num_threads();
   if (threads < 2 || at::in_parallel_region()) return 1;
-  const auto& o = unet_->options();
-  const int64_t shortest = config_.pred_horizon >> (o.down_dims.size() - 1);
+  const int64_t shortest = config_.pred_horizon / unet_->plan().HorizonMultiple();
   const int64_t min_rows_per_slice = kSmallGemmRows / std::max<int64_t>(shortest, 1) + 1;
   const int64_t slices = std::min<int64_t>(threads, rows / min_rows_per_slice);
   return static_cast<int>(std::max<int64_t>(slices, 1));
