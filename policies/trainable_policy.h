@@ -4,6 +4,7 @@
 // implement this; the runner only sees the Policy part.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,20 @@ struct TrainOptions {
   uint64_t seed = 0;
 };
 
+// A batch's loss, prepared so that row ranges of it can run on different
+// threads: the policy has drawn all of the batch's randomness (the draws Loss
+// makes, in the same order), and on_rows(first, count) gives the mean loss
+// of rows [first, first + count) with a graph back to the parameters. The
+// mean over the batch is the row-weighted mean of any partition's losses.
+struct PreparedLoss {
+  int64_t rows = 0;
+  // False: on_rows only takes the whole batch (the policy's loss does not
+  // split by rows, e.g. a batch-level statistic).
+  bool splittable = false;
+  // Must be safe to call from several threads at once when splittable.
+  std::function<torch::Tensor(int64_t first, int64_t count)> on_rows;
+};
+
 class TrainablePolicy : public Policy {
  public:
   // The module whose named parameters and buffers are trained and saved.
@@ -37,6 +52,16 @@ class TrainablePolicy : public Policy {
   // normalised, on the policy's device. Randomness only from `gen`.
   virtual torch::Tensor Loss(const torch::Tensor& obs, const torch::Tensor& actions,
                              torch::Generator& gen) = 0;
+  // Loss, prepared for data-parallel training (see PreparedLoss). The
+  // default does not split: on_rows(0, B) is Loss.
+  virtual PreparedLoss PrepareLoss(const torch::Tensor& obs, const torch::Tensor& actions,
+                                   torch::Generator& gen) {
+    PreparedLoss prepared;
+    prepared.rows = obs.size(0);
+    const auto loss = Loss(obs, actions, gen);
+    prepared.on_rows = [loss](int64_t, int64_t) { return loss; };
+    return prepared;
+  }
   virtual TrainOptions GetTrainOptions() const = 0;
   // The full config, for checkpoints and reports.
   virtual nlohmann::json ConfigJson() const = 0;

@@ -69,7 +69,7 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
                                 .betas({config.betas[0], config.betas[1]})
                                 .weight_decay(config.weight_decay));
     auto step = [&] {
-      OptimizerStep(optimizer, model.Loss(obs, actions, gen), config.grad_clip);
+      OptimizerStep(optimizer, model.PrepareLoss(obs, actions, gen), config.grad_clip);
     };
     for (int i = 0; i < 2; ++i) step();
     for (int round = 0; round < bench.rounds; ++round) {

@@ -99,6 +99,12 @@ DiffusionModel::Condition DiffusionModel::MakeCondition(const torch::Tensor& nor
 
 torch::Tensor DiffusionModel::Loss(const torch::Tensor& norm_obs,
                                    const torch::Tensor& norm_actions, torch::Generator& gen) {
+  return PrepareLoss(norm_obs, norm_actions, gen).on_rows(0, norm_actions.size(0));
+}
+
+PreparedLoss DiffusionModel::PrepareLoss(const torch::Tensor& norm_obs,
+                                         const torch::Tensor& norm_actions,
+                                         torch::Generator& gen) {
   CheckShapes(norm_obs, &norm_actions);
   const int64_t batch = norm_actions.size(0);
   const auto on_gen = torch::TensorOptions().device(gen.device());
@@ -115,8 +121,20 @@ torch::Tensor DiffusionModel::Loss(const torch::Tensor& norm_obs,
     null_flag = torch::zeros({batch, 1}, norm_actions.options());
   }
   const auto cond = MakeCondition(norm_obs, null_flag);
-  const auto prediction = unet_->forward(noisy, timesteps, cond.global, cond.local);
-  return torch::mse_loss(prediction, scheduler_.TrainingTarget(norm_actions, noise));
+  const auto target = scheduler_.TrainingTarget(norm_actions, noise);
+  PreparedLoss prepared;
+  prepared.rows = batch;
+  prepared.splittable = true;
+  prepared.on_rows = [unet = unet_, noisy, timesteps, cond, target](int64_t first,
+                                                                   int64_t count) mutable {
+    auto rows = [&](const torch::Tensor& t) {
+      return t.defined() ? t.narrow(0, first, count) : t;
+    };
+    const auto prediction =
+        unet->forward(rows(noisy), rows(timesteps), rows(cond.global), rows(cond.local));
+    return torch::mse_loss(prediction, rows(target));
+  };
+  return prepared;
 }
 
 bool DiffusionModel::UseFastPath(const torch::Tensor& like) const {

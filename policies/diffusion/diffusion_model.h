@@ -22,6 +22,7 @@
 #include <torch/torch.h>
 
 #include "policies/diffusion/conditional_unet1d.h"
+#include "policies/trainable_policy.h"
 #include "policies/diffusion/diffusion_config.h"
 #include "policies/diffusion/noise_scheduler.h"
 
@@ -54,6 +55,11 @@ class DiffusionModel {
   // prediction_type = sample), a scalar with grad.
   torch::Tensor Loss(const torch::Tensor& norm_obs, const torch::Tensor& norm_actions,
                      torch::Generator& gen);
+  // The same loss with its randomness (noise, timesteps, condition dropout)
+  // drawn for the whole batch, evaluable on row ranges from several threads
+  // (rows are independent in the UNet). Loss = PrepareLoss(...).on_rows(0, B).
+  PreparedLoss PrepareLoss(const torch::Tensor& norm_obs, const torch::Tensor& norm_actions,
+                           torch::Generator& gen);
 
   // (B, Tp, action_dim) normalised actions for norm_obs (B, To, obs_dim):
   // DDIM with config.inference_steps steps or DDPM with all training steps,

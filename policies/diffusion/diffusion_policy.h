@@ -27,6 +27,10 @@ class DiffusionPolicy : public TrainablePolicy {
                      torch::Generator& gen) override {
     return model_.Loss(obs, actions, gen);
   }
+  PreparedLoss PrepareLoss(const torch::Tensor& obs, const torch::Tensor& actions,
+                           torch::Generator& gen) override {
+    return model_.PrepareLoss(obs, actions, gen);
+  }
   TrainOptions GetTrainOptions() const override;
   nlohmann::json ConfigJson() const override { return model_.config().ToJson(); }
   void SetNormalizers(Normalizer obs, Normalizer actions) override;

@@ -1,5 +1,7 @@
 #include "policies/training/trainer.h"
 
+#include <ATen/Parallel.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -98,7 +100,14 @@ std::vector<LogRow> ReadLog(const std::string& path, int64_t up_to) {
 
 }  // namespace
 
-void OptimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double grad_clip) {
+int DataParallelSlices(const PreparedLoss& loss) {
+  if (!loss.splittable || at::in_parallel_region()) return 1;
+  const int64_t slices = std::min<int64_t>(at::get_num_threads(), loss.rows / kMinRowsPerSlice);
+  return static_cast<int>(std::max<int64_t>(slices, 1));
+}
+
+torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLoss& loss,
+                            double grad_clip) {
   std::vector<torch::Tensor> params;
   for (auto& group : optimizer.param_groups()) {
     for (auto& p : group.params()) {
@@ -106,9 +115,45 @@ void OptimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss
       params.push_back(p);
     }
   }
-  loss.backward();
+  const int slices = DataParallelSlices(loss);
+  torch::Tensor total;
+  if (slices == 1) {
+    total = loss.on_rows(0, loss.rows);
+    total.backward();
+    total = total.detach();
+  } else {
+    std::vector<std::vector<torch::Tensor>> grads(static_cast<size_t>(slices));
+    std::vector<torch::Tensor> losses(static_cast<size_t>(slices));
+    at::parallel_for(0, slices, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const int64_t first = loss.rows * i / slices, last = loss.rows * (i + 1) / slices;
+        const auto part = loss.on_rows(first, last - first) *
+                          (static_cast<double>(last - first) / static_cast<double>(loss.rows));
+        grads[static_cast<size_t>(i)] = torch::autograd::grad(
+            {part}, params, /*grad_outputs=*/{}, /*retain_graph=*/false, /*create_graph=*/false,
+            /*allow_unused=*/true);
+        losses[static_cast<size_t>(i)] = part.detach();
+      }
+    });
+    torch::NoGradGuard no_grad;
+    for (size_t j = 0; j < params.size(); ++j) {
+      torch::Tensor sum;
+      for (const auto& g : grads) {
+        if (!g[j].defined()) continue;
+        if (sum.defined()) {
+          sum.add_(g[j]);
+        } else {
+          sum = g[j];
+        }
+      }
+      params[j].mutable_grad() = sum;
+    }
+    total = losses[0];
+    for (size_t i = 1; i < losses.size(); ++i) total = total + losses[i];
+  }
   if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, grad_clip);
   optimizer.step();
+  return total;
 }
 
 double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
@@ -187,10 +232,11 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     }
     FillBatch(train, policy, opt.seed, step, opt.batch_size, obs, act, order, order_epoch);
-    const auto loss = policy.Loss(ToTensor(obs, opt.batch_size, to, train.obs_dim(), device),
-                                  ToTensor(act, opt.batch_size, tp, train.action_dim(), device),
-                                  gen);
-    OptimizerStep(optimizer, loss, opt.grad_clip);
+    const auto loss = OptimizerStep(
+        optimizer,
+        policy.PrepareLoss(ToTensor(obs, opt.batch_size, to, train.obs_dim(), device),
+                           ToTensor(act, opt.batch_size, tp, train.action_dim(), device), gen),
+        opt.grad_clip);
     ++step;
     ema.Update(step);
     interval_loss += loss.item<double>();

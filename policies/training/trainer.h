@@ -42,12 +42,24 @@ struct TrainResult {
 TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
                   const SequenceSampler* valid, const TrainerSettings& settings);
 
-// One optimiser step on `loss`: the gradients are dropped rather than zeroed
-// (LibTorch 1.13's zero_grad() zeroes, so backward would add into zeros;
-// dropped, it hands its buffers over: two passes over every parameter fewer),
-// then backward, global-norm clipping when grad_clip > 0, and the update.
-// The trainer and the throughput benchmark both step through here.
-void OptimizerStep(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double grad_clip);
+// One optimiser step on a prepared batch loss; returns the batch's mean loss
+// (detached). Gradients are dropped rather than zeroed (LibTorch 1.13's
+// zero_grad() zeroes, so backward would add into zeros; dropped, it hands
+// its buffers over), then computed, clipped to the global norm when
+// grad_clip > 0, and applied.
+// Data-parallel on the CPU: with several LibTorch threads and a splittable
+// loss of at least 2 x kMinRowsPerSlice rows, the rows are cut into one slice
+// per thread and each slice's forward and backward run on their own thread
+// with single-threaded kernels: one fork/join per step instead of one per
+// operator, which is what kept 2-thread training well below the GEMM rate.
+// The slices' gradients are summed in slice order, so a step is
+// deterministic for a given thread count. The trainer and the throughput
+// benchmark both step through here.
+torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLoss& loss,
+                            double grad_clip);
+constexpr int64_t kMinRowsPerSlice = 32;
+// How many slices OptimizerStep cuts `rows` into at the current thread count.
+int DataParallelSlices(const PreparedLoss& loss);
 
 // Validation loss: mean loss over (up to) `max_windows` evenly spread windows
 // with a fixed noise seed, so it is comparable across steps.
