@@ -2,6 +2,8 @@
 
 #include "policies/blas_runtime.h"
 
+#include <malloc.h>
+
 #include <stdexcept>
 #include <thread>
 
@@ -12,6 +14,16 @@ namespace bcbench {
 
 int ConfigureTorchThreads(int threads) {
   EnsureBlasKernel();  // before the first GEMM: OpenBLAS may need its kernel re-selected
+  // A training step frees and re-allocates the same large activation
+  // buffers (4-20 MB) every step. glibc serves blocks that size with mmap
+  // and unmaps them on free, so each step page-faulted (and zeroed) them
+  // back in; keeping them in the heap avoids that.
+  static const bool malloc_tuned = [] {
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return true;
+  }();
+  (void)malloc_tuned;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   return torch::get_num_threads();

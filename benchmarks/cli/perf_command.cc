@@ -155,7 +155,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
     ConfigureTorchThreads(global.threads);
     spdlog::info("timing {} Push-T evaluation episodes stepped together against their floor",
                  a.eval_episodes);
-    const EvalFloor f = MeasureEvalFloor(a.eval_episodes, sgemm, a.rounds);
+    const EvalFloor f = MeasureEvalFloor(a.eval_episodes, a.rounds);
     out["eval50_floor_ratio"] = f.ratio;
     out["eval_wall_s"] = f.wall_seconds;
     out["eval_floor_s"] = f.floor_seconds;

@@ -174,7 +174,7 @@ std::unique_ptr<DiffusionPolicy> UntrainedPushTPolicy() {
 
 }  // namespace
 
-EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds) {
+EvalFloor MeasureEvalFloor(int episodes, int rounds) {
   auto policy = UntrainedPushTPolicy();
   const DiffusionConfig& config = policy->model().config();
   RolloutOptions ro;
@@ -183,11 +183,11 @@ EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds) {
   auto maker = [] { return MakeEnv("pusht", PerfEnvOptions()); };
   EvalFloor out;
   out.episodes = episodes;
-  out.sgemm_flops = sgemm_flops;
   out.rounds = std::max(1, rounds);
   out.wall_seconds = out.env_seconds = 1e30;
   std::vector<EpisodeRecord> records;
   for (int round = 0; round < out.rounds; ++round) {
+    out.sgemm_flops = std::max(out.sgemm_flops, MeasureSgemmFlops());
     const auto start = Clock::now();
     records = RunEpisodes(maker, *policy, ro);
     out.wall_seconds = std::min(out.wall_seconds, Seconds(start));
@@ -221,7 +221,7 @@ EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds) {
   }
   out.denoiser_flops = static_cast<double>(out.denoiser_rows) *
                        UnetForwardFlops(policy->model().unet()->options(), config.pred_horizon);
-  out.floor_seconds = out.denoiser_flops / sgemm_flops + out.env_seconds;
+  out.floor_seconds = out.denoiser_flops / out.sgemm_flops + out.env_seconds;
   out.ratio = out.wall_seconds / out.floor_seconds;
   return out;
 }

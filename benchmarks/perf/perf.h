@@ -43,7 +43,7 @@ struct EvalFloor {
   int control_steps = 0;          // env steps all episodes took
   long denoiser_rows = 0;         // network evaluations x batch rows they needed
   double denoiser_flops = 0;      // denoiser_rows x conv/linear FLOPs of one forward
-  double sgemm_flops = 0;         // 1024^3 sgemm FLOP/s at the same threads (given)
+  double sgemm_flops = 0;         // 1024^3 sgemm FLOP/s at the same threads, best round
   double wall_seconds = 0;        // the batched evaluation, best round
   double env_seconds = 0;         // the same env steps alone (same actions), best round
   double floor_seconds = 0;       // denoiser_flops / sgemm_flops + env_seconds
@@ -54,8 +54,8 @@ struct EvalFloor {
 // normalised by the env's bounds, so every episode runs its full length),
 // all episodes stepped together, against its floor: the denoiser FLOPs it
 // needed at the sgemm rate plus the env steps alone. Best of `rounds`
-// alternating rounds of each.
-EvalFloor MeasureEvalFloor(int episodes, double sgemm_flops, int rounds);
+// alternating rounds of each (the sgemm measured in every round too).
+EvalFloor MeasureEvalFloor(int episodes, int rounds);
 
 struct VecEvalSpeedup {
   int episodes = 0;
