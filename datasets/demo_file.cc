@@ -47,6 +47,10 @@ void WriteDemoGroup(hid_t data, const std::string& name, const Demo& demo, bool 
     check_rows(layout::kPhase, demo.phase.size());
     H5WriteInt32(group.get(), layout::kPhase, demo.phase, compress);
   }
+  if (!demo.mode_t.empty()) {
+    check_rows(layout::kModeT, demo.mode_t.size());
+    H5WriteInt32(group.get(), layout::kModeT, demo.mode_t, compress);
+  }
   if (demo.effector.rows() > 0) {
     check_rows(layout::kEffector, demo.effector.rows());
     H5WriteFloat(group.get(), layout::kEffector, demo.effector, compress);
@@ -287,6 +291,7 @@ Demo DemoFile::ReadDemo(const std::string& name, const std::vector<std::string>&
       demo.obs[key] = H5ReadFloat(g, path);
     }
     if (H5Exists(g, layout::kPhase)) demo.phase = H5ReadInt32(g, layout::kPhase);
+    if (H5Exists(g, layout::kModeT)) demo.mode_t = H5ReadInt32(g, layout::kModeT);
     if (H5Exists(g, layout::kEffector)) demo.effector = H5ReadFloat(g, layout::kEffector);
     if (auto mode = H5ReadAttrInt64(g, layout::kMode)) demo.mode = static_cast<int32_t>(*mode);
     if (auto seed = H5ReadAttrUInt64(g, layout::kSeed)) demo.seed = *seed;

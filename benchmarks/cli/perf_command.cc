@@ -5,6 +5,7 @@
 
 #include "benchmarks/cli/commands.h"
 #include "benchmarks/perf/perf.h"
+#include "benchmarks/perf/pusht_perf.h"
 #include "datasets/atomic_file.h"
 #include "policies/diffusion/diffusion_bench.h"
 #include "policies/torch_runtime.h"
@@ -40,11 +41,18 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   out["pusht_env_substeps_per_s"] = overhead.env_substeps_per_s;
   out["pusht_raw_mj_steps_per_s"] = overhead.raw_steps_per_s;
   out["env_overhead_replay_exact"] = overhead.replay_exact;
-  fmt::print("{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_step/s replaying "
+  fmt::print("{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_forward/s replaying "
              "the same {} substeps; replay {})\n",
              "env_overhead_ratio", overhead.ratio, overhead.env_substeps_per_s,
              overhead.raw_steps_per_s, overhead.substeps,
              overhead.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
+
+  const PushTStepRate pusht_rate = MeasurePushTControlSteps(20);
+  out["pusht_control_steps_per_s"] = pusht_rate.control_steps_per_s;
+  fmt::print("{:<34}{:>14.0f}  >= 2x the Chipmunk replica timed the same way ({} steps of {} "
+             "expert episodes replayed, 1 thread)\n",
+             "pusht_control_steps_per_s", pusht_rate.control_steps_per_s, pusht_rate.control_steps,
+             pusht_rate.episodes);
 
   if (a.expert_episodes > 0) {
     spdlog::info("recording {} Push-T expert episodes (seeds 0..{})", a.expert_episodes,
