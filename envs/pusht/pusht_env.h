@@ -56,8 +56,16 @@ class PushTPhysics {
   // Chipmunk's default collision slop, 0.1 px, in metres.
   static constexpr double kCollisionSlop = 1e-4;
 
-  // Looks up the agent and block joints and geoms; throws EnvError if the MJCF lacks them.
-  explicit PushTPhysics(const mjModel* model);
+  // The walls' inner faces (px): segments of radius 2 at 5 and 506.
+  static constexpr double kWallLow = 7.0;
+  static constexpr double kWallHigh = 504.0;
+
+  // Looks up the agent and block joints and geoms; throws EnvError if the MJCF
+  // lacks them. skip_free_substeps: a substep in which the T is at rest and
+  // nothing is within reach of it (agent or wall) skips MuJoCo's collision and
+  // solve, whose result is then known to be exactly zero (same state, bit for
+  // bit; tests turn it off to check that).
+  explicit PushTPhysics(const mjModel* model, bool skip_free_substeps = true);
 
   // One substep towards target_px (see above). Returns whether the agent
   // touches the block in it.
@@ -81,6 +89,9 @@ class PushTPhysics {
  private:
   bool AgentTouchesBlock(const mjData* d) const;
   void ApplyCollisionSlop(mjData* d) const;
+  bool NothingCanTouch(const mjData* d) const;
+
+  bool skip_free_substeps_ = true;
 
   int agent_geom_ = -1;
   int agent_qpos_ = 0;  // agent slide x; y follows (the same index in qvel)

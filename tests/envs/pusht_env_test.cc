@@ -622,3 +622,31 @@ TEST(PushTEnv, RegistryBuildsPushT) {
 
 }  // namespace
 }  // namespace bcbench
+
+namespace bcbench {
+namespace {
+
+TEST(PushTPhysics, SkippingSubstepsWithNothingInReachChangesNothingBitForBit) {
+  PushTEnv env({});
+  env.Reset(3);
+  const mjModel* m = env.Model();
+  const PushTPhysics skipping(m, true), solving(m, false);
+  MjDataPtr a = MakeData(m), b = MakeData(m);
+  mj_copyData(a.get(), m, env.Data());
+  mj_copyData(b.get(), m, env.Data());
+  const auto actions = MixedActions(env, 120, 4);
+  int touched = 0;
+  for (const auto& action : actions) {
+    const double target[2] = {action[0], action[1]};
+    touched += skipping.ControlStep(m, a.get(), target, 10) ? 1 : 0;
+    solving.ControlStep(m, b.get(), target, 10);
+    ASSERT_TRUE(std::equal(a->qpos, a->qpos + m->nq, b->qpos));
+    ASSERT_TRUE(std::equal(a->qvel, a->qvel + m->nv, b->qvel));
+    ASSERT_TRUE(std::equal(a->qacc_warmstart, a->qacc_warmstart + m->nv, b->qacc_warmstart));
+  }
+  EXPECT_GT(touched, 10);           // pushes were compared
+  EXPECT_LT(touched, 110);          // and free travel too
+}
+
+}  // namespace
+}  // namespace bcbench
