@@ -1,8 +1,10 @@
 // Push-T (SPEC 4.1) in MuJoCo: a disc agent pushes a T-shaped block onto a goal
-// pose. Compatible with the original pymunk task: 512 x 512 px workspace,
-// kinematic agent driven by a PD law, 10 Hz control over 100 Hz physics (10
-// substeps of 10 ms), reward from the exact goal coverage. Observations and
-// actions are in px (the MJCF is in metres, 1 px = 1 mm), y up.
+// pose. The original pymunk task's dynamics (held to a Chipmunk 7 replica of it
+// in tests/envs/pusht_reference_test.cc): 512 x 512 px workspace with walls at
+// 7 and 504, kinematic agent driven by a PD law, quasi-static frictionless T
+// (mass 1, centre of gravity (0, 45), inertia 3000 px^2), 10 Hz control over
+// 100 Hz physics (10 substeps of 10 ms), reward from the exact goal coverage.
+// Observations and actions are in px (the MJCF is in metres, 1 px = 1 mm), y up.
 //
 // Options (EnvOptions):
 //   obs          state | keypoints   default policy input (both keys always exist)

@@ -23,7 +23,9 @@ constexpr int kMaxTransitSteps = 40;
 constexpr int kMaxPushSteps = 10;
 constexpr int kFullSimulations = 4;  // screened candidates simulated in full
 // Push directions relative to the face's inward normal: straight, and turned
-// about as far as the contact friction (0.4, 22 deg) holds the disc.
+// 23 deg either way. Contacts are frictionless (as the original's), so a
+// turned push still pushes along the normal while the disc slides along the
+// face, carrying the contact point and so the torque with it.
 constexpr double kTurns[] = {-0.4, 0.0, 0.4};
 constexpr int kCounterClockwise = 0;
 constexpr int kClockwise = 1;

@@ -49,9 +49,10 @@ class ChipmunkPushT {
   ChipmunkPushT(const ChipmunkPushT&) = delete;
   ChipmunkPushT& operator=(const ChipmunkPushT&) = delete;
 
-  // The original's _set_state with legacy_test: agent and block (origin, angle
-  // 0) placed, the angle applied about the CoG... given here as the final pose,
-  // then one space step with the agent at rest.
+  // The original's _set_state: the agent and the block placed at rest (the
+  // block's final pose; with legacy_test the caller has already turned it
+  // about its centre of gravity, see PushTEnv::RandomStart), then one space
+  // step with the agent at rest.
   void ResetTo(const pusht::Pose2& block, pusht::Vec2 agent);
   // Sets the state without stepping (no cached impulses: a fresh contact graph).
   void SetState(const State& state);
