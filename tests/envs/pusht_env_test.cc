@@ -302,12 +302,14 @@ TEST(PushTEnv, PushingTheBlockIntoAWallNeitherTunnelsNorEjectsIt) {
     EXPECT_LT(side.fastest, 10.0) << "offset " << offset;
   }
   // Driven right through the T (target beyond the wall): the agent passes
-  // (it is kinematic, as in the original); the T is neither pushed through
-  // the wall nor thrown.
+  // (it is kinematic, as in the original), squeezing the T out sideways, as
+  // the original does too (its Chipmunk moves the T 52 px in one step here and
+  // lets it sink 17.6 px into the wall); the T is not pushed through the wall
+  // and ends at rest against it.
   const WallPush through = PushIntoWall({256.0, 7.0, 0.0}, {256.0, 190.0}, {256.0, -200.0}, 30);
   EXPECT_LT(through.deepest, 8.0);
-  EXPECT_LT(through.fastest, 10.0);
-  EXPECT_TRUE(pusht::TInsideWorkspace(through.end, 6.9));
+  EXPECT_LT(through.fastest, 80.0);
+  EXPECT_LT(WallPenetration(through.end), 0.2);
   // A T that starts inside a wall (the original's resets allow it) is pushed out.
   const WallPush inside = PushIntoWall({40.0, 256.0, pusht::kPi / 2}, {400.0, 400.0}, {400.0, 400.0}, 20);
   EXPECT_LT(WallPenetration(inside.end), 0.2);
