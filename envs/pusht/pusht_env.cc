@@ -76,6 +76,32 @@ void PushTPhysics::ApplyCollisionSlop(mjData* d) const {
   }
 }
 
+// MuJoCo's sphere-box test reports a disc whose centre lies inside a box as
+// penetrating by its radius only, however deep the centre is; Chipmunk (as
+// geometry) has it penetrate by the radius plus the centre's distance to the
+// face it leaves by, which MuJoCo's normal already points through. Such
+// contacts (the original's resets may start the agent inside the T) get that
+// depth before the reference accelerations are computed from it.
+void PushTPhysics::DeepenInsideContacts(const mjModel* m, mjData* d) const {
+  const double radius = m->geom_size[3 * agent_geom_];
+  const double* centre = d->geom_xpos + 3 * agent_geom_;
+  for (int i = 0; i < d->ncon; ++i) {
+    mjContact& c = d->contact[i];
+    if ((c.geom1 != agent_geom_ && c.geom2 != agent_geom_) || c.dist > -radius + 1e-12) continue;
+    const int box = c.geom1 == agent_geom_ ? c.geom2 : c.geom1;
+    const double* p = d->geom_xpos + 3 * box;
+    const double* r = d->geom_xmat + 9 * box;  // columns: the box's axes
+    const double* half = m->geom_size + 3 * box;
+    const double dx = centre[0] - p[0], dy = centre[1] - p[1], dz = centre[2] - p[2];
+    const double lx = r[0] * dx + r[3] * dy + r[6] * dz;
+    const double ly = r[1] * dx + r[4] * dy + r[7] * dz;
+    const double inside = std::min(half[0] - std::abs(lx), half[1] - std::abs(ly));
+    if (inside <= 0.0) continue;
+    c.dist = -radius - inside;
+    if (c.efc_address >= 0) d->efc_pos[c.efc_address] = c.dist;
+  }
+}
+
 bool PushTPhysics::NothingCanTouch(const mjData* d) const {
   // Margins of 0.01 px keep the test on the safe side of MuJoCo's own
   // (floating-point) collision tests; near-misses just run the solver.
@@ -122,6 +148,7 @@ bool PushTPhysics::Substep(const mjModel* m, mjData* d, const double target_px[2
   // mj_forward's stages, with Chipmunk's collision slop applied to the
   // contacts' reference accelerations between them.
   mj_fwdPosition(m, d);
+  DeepenInsideContacts(m, d);
   mj_fwdVelocity(m, d);
   ApplyCollisionSlop(d);
   if (mjcb_control) mjcb_control(m, d);  // where mj_forward calls it

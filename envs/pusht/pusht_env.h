@@ -92,6 +92,7 @@ class PushTPhysics {
   bool AgentTouchesBlock(const mjData* d) const;
   void ApplyCollisionSlop(mjData* d) const;
   bool NothingCanTouch(const mjData* d) const;
+  void DeepenInsideContacts(const mjModel* m, mjData* d) const;
 
   bool skip_free_substeps_ = true;
 
