@@ -87,6 +87,8 @@ TEST(DemoFile, PerStepModesAreValidatedOnRead) {
   const DemoFileSummary s = ValidateDemoFile(dir + "/good.hdf5");
   EXPECT_EQ(s.demos_with_mode_t, 1u);
   EXPECT_EQ(s.mode_t_switches, 2u);
+  EXPECT_EQ(DemoFile::Open(dir + "/good.hdf5").ReadDemo("demo_0").mode_t,
+            (std::vector<int32_t>{-1, 0, 1, 0}));
   write(dir + "/unknown_mode.hdf5", {-1, 0, 2, 0});
   try {
     ValidateDemoFile(dir + "/unknown_mode.hdf5");
@@ -94,6 +96,7 @@ TEST(DemoFile, PerStepModesAreValidatedOnRead) {
   } catch (const DemoFileError& e) {
     EXPECT_NE(std::string(e.what()).find("mode_t"), std::string::npos) << e.what();
   }
+  EXPECT_THROW(DemoFile::Open(dir + "/unknown_mode.hdf5").ReadDemo("demo_0"), DemoFileError);
   // A length that disagrees with the actions is refused when writing.
   EXPECT_THROW(write(dir + "/short.hdf5", {-1, 0, 1}), DemoFileError);
 }
