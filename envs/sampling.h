@@ -20,9 +20,10 @@ double StandardNormal(std::mt19937_64& rng);
 // init_genrand(seed) (std::mt19937 does the same), randint by masked rejection
 // on 32-bit draws, random_sample as (a >> 5, b >> 6) over 2^53, randn by the
 // polar method with the second value kept for the next call. Written from
-// numpy's published algorithm; not checked bit for bit against numpy (no
-// numpy on the build machine). Seeds above 2^32 - 1 (numpy rejects them) are
-// folded to 32 bits by xor of their halves.
+// numpy's published algorithm (no numpy on the build machine); it reproduces
+// numpy's widely quoted seed-0 values (tests/envs/sampling_test.cc), the
+// whole reset sequence was not compared with numpy. Seeds above 2^32 - 1
+// (numpy rejects them) are folded to 32 bits by xor of their halves.
 class LegacyNumpyRandom {
  public:
   explicit LegacyNumpyRandom(uint64_t seed);
