@@ -61,19 +61,29 @@ bool PushTPhysics::AgentTouchesBlock(const mjData* d) const {
   return false;
 }
 
-// Chipmunk corrects only the part of a penetration beyond its collision slop
-// (bias = -biasCoef min(0, dist + slop) / dt), while MuJoCo's reference
-// acceleration -B vel - K imp pos corrects all of it; the velocity constraint
-// holds from the first overlap in both. So the position term of each contact
-// row is taken on min(0, pos + slop) instead of pos.
-void PushTPhysics::ApplyCollisionSlop(mjData* d) const {
+// Chipmunk solves contacts with split impulses: a velocity solve that stops
+// the approach (relative normal velocity >= 0) and a separate bias solve, from
+// rest, that pushes overlapping shapes apart at biasCoef (dist + slop) / dt
+// beyond the collision slop; the T then moves by the sum. MuJoCo's reference
+// acceleration -B vel - K imp pos mixes the two in one solve, which differs
+// when the agent leaves a T it overlaps (the bias then still pushes in
+// Chipmunk) and inside the slop. So each contact row's reference is split into
+// its velocity part (kept here) and its position part on min(0, pos + slop)
+// (returned in `bias`, per row); returns whether any bias is non-zero.
+bool PushTPhysics::SplitContactReference(mjData* d, std::vector<double>* bias) const {
+  bias->assign(static_cast<size_t>(d->nefc), 0.0);
+  bool any = false;
   for (int i = 0; i < d->nefc; ++i) {
     if (d->efc_type[i] != mjCNSTR_CONTACT_FRICTIONLESS) continue;
     const double pos = d->efc_pos[i] - d->efc_margin[i];
     const double stiffness = d->efc_KBIP[4 * i + 0];
     const double impedance = d->efc_KBIP[4 * i + 2];
-    d->efc_aref[i] += stiffness * impedance * (pos - std::min(0.0, pos + kCollisionSlop));
+    d->efc_aref[i] += stiffness * impedance * pos;  // now -B vel only
+    const double beyond_slop = std::min(0.0, pos + kCollisionSlop);
+    (*bias)[static_cast<size_t>(i)] = -stiffness * impedance * beyond_slop;
+    any = any || beyond_slop < 0.0;
   }
+  return any;
 }
 
 // MuJoCo's sphere-box test reports a disc whose centre lies inside a box as
@@ -145,20 +155,34 @@ bool PushTPhysics::Substep(const mjModel* m, mjData* d, const double target_px[2
     block[k] += block_v[k] * dt;
     block_v[k] = 0.0;
   }
-  // mj_forward's stages, with Chipmunk's collision slop applied to the
-  // contacts' reference accelerations between them.
+  // mj_forward's stages, with the contact solve split as Chipmunk's (see
+  // SplitContactReference): the velocity solve, then the bias solve from rest.
   mj_fwdPosition(m, d);
   DeepenInsideContacts(m, d);
   mj_fwdVelocity(m, d);
-  ApplyCollisionSlop(d);
   if (mjcb_control) mjcb_control(m, d);  // where mj_forward calls it
   mj_fwdActuation(m, d);
   mj_fwdAcceleration(m, d);
+  thread_local std::vector<double> bias;
+  const bool any_bias = SplitContactReference(d, &bias);
   mj_fwdConstraint(m, d);
-  const double* block_a = d->qacc + block_dof_;
-  for (int k = 0; k < 3; ++k) block_v[k] = block_a[k] * dt;
   // mj_step would keep the solution as the next warm start; so do we.
   std::copy(d->qacc, d->qacc + m->nv, d->qacc_warmstart);
+  const double* block_a = d->qacc + block_dof_;
+  for (int k = 0; k < 3; ++k) block_v[k] = block_a[k] * dt;
+  if (any_bias) {
+    for (int i = 0; i < d->nefc; ++i) {
+      if (d->efc_type[i] == mjCNSTR_CONTACT_FRICTIONLESS) d->efc_aref[i] = bias[static_cast<size_t>(i)];
+    }
+    thread_local std::vector<double> velocity_solve;
+    velocity_solve.assign(d->qacc_warmstart, d->qacc_warmstart + m->nv);
+    std::fill(d->qacc_warmstart, d->qacc_warmstart + m->nv, 0.0);
+    mj_fwdConstraint(m, d);
+    for (int k = 0; k < 3; ++k) block_v[k] += block_a[k] * dt;
+    // qacc: the total, as the T's velocity says; the warm start: the velocity solve's.
+    for (int k = 0; k < m->nv; ++k) d->qacc[k] += velocity_solve[static_cast<size_t>(k)];
+    std::copy(velocity_solve.begin(), velocity_solve.end(), d->qacc_warmstart);
+  }
   d->time += dt;
   return AgentTouchesBlock(d);
 }

@@ -90,7 +90,7 @@ class PushTPhysics {
 
  private:
   bool AgentTouchesBlock(const mjData* d) const;
-  void ApplyCollisionSlop(mjData* d) const;
+  bool SplitContactReference(mjData* d, std::vector<double>* bias) const;
   bool NothingCanTouch(const mjData* d) const;
   void DeepenInsideContacts(const mjModel* m, mjData* d) const;
 
