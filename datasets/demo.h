@@ -55,6 +55,7 @@ struct Demo {
   std::map<std::string, FloatArray> next_obs;  // optional, (N, ...)
   // bcbench extras, absent from foreign files.
   std::vector<int32_t> phase;       // per step
+  std::vector<int32_t> mode_t;      // per step, after it: the env's step mode (-1 undecided)
   FloatArray effector;              // per step, before the action (target units)
   std::optional<int32_t> mode;      // the behaviour the demo committed to
   std::optional<uint64_t> seed;     // env seed it was recorded from

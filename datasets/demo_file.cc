@@ -47,6 +47,10 @@ void WriteDemoGroup(hid_t data, const std::string& name, const Demo& demo, bool 
     check_rows(layout::kPhase, demo.phase.size());
     H5WriteInt32(group.get(), layout::kPhase, demo.phase, compress);
   }
+  if (!demo.mode_t.empty()) {
+    check_rows(layout::kModeT, demo.mode_t.size());
+    H5WriteInt32(group.get(), layout::kModeT, demo.mode_t, compress);
+  }
   if (demo.effector.rows() > 0) {
     check_rows(layout::kEffector, demo.effector.rows());
     H5WriteFloat(group.get(), layout::kEffector, demo.effector, compress);
@@ -287,6 +291,22 @@ Demo DemoFile::ReadDemo(const std::string& name, const std::vector<std::string>&
       demo.obs[key] = H5ReadFloat(g, path);
     }
     if (H5Exists(g, layout::kPhase)) demo.phase = H5ReadInt32(g, layout::kPhase);
+    if (H5Exists(g, layout::kModeT)) {
+      // Optional (foreign robomimic files lack it), but checked when present.
+      demo.mode_t = H5ReadInt32(g, layout::kModeT);
+      if (demo.mode_t.size() != n) {
+        throw DemoFileError("'mode_t' has " + std::to_string(demo.mode_t.size()) +
+                            " rows but actions has " + std::to_string(n));
+      }
+      const int32_t modes = static_cast<int32_t>(labels_.modes.size());
+      for (int32_t m : demo.mode_t) {
+        if (m < -1 || (modes > 0 && m >= modes)) {
+          throw DemoFileError("'mode_t' holds " + std::to_string(m) +
+                              "; valid: -1 (undecided) or a mode index below " +
+                              std::to_string(modes));
+        }
+      }
+    }
     if (H5Exists(g, layout::kEffector)) demo.effector = H5ReadFloat(g, layout::kEffector);
     if (auto mode = H5ReadAttrInt64(g, layout::kMode)) demo.mode = static_cast<int32_t>(*mode);
     if (auto seed = H5ReadAttrUInt64(g, layout::kSeed)) demo.seed = *seed;

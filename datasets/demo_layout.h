@@ -22,6 +22,7 @@ inline constexpr const char* kMask = "mask";          // group of demo-name list
 inline constexpr const char* kPhase = "phase";        // dataset on demo: int32 (N)
 inline constexpr const char* kEffector = "effector";  // dataset on demo: (N, k)
 inline constexpr const char* kMode = "mode";          // attr on demo: int
+inline constexpr const char* kModeT = "mode_t";       // dataset on demo: int32 (N), -1 undecided
 inline constexpr const char* kSeed = "seed";          // attr on demo: uint64
 inline constexpr const char* kPhaseNames = "bcbench_phase_names";  // attr on data: JSON list
 inline constexpr const char* kModeNames = "bcbench_mode_names";    // attr on data: JSON list

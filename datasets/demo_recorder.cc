@@ -23,6 +23,7 @@ Demo RecordDemo(Env& env, Expert& expert, uint64_t seed) {
     demo.rewards.push_back(static_cast<float>(result.reward));
     demo.dones.push_back(result.done ? 1 : 0);
     demo.phase.push_back(result.phase);
+    demo.mode_t.push_back(env.StepMode());
     if (result.done) break;
   }
   demo.states = std::move(states);

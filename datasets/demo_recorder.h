@@ -12,7 +12,8 @@ namespace bcbench {
 // Resets `env` and `expert` with `seed` and steps until done. Records per step
 // the observation before the action (every obs key), the simulator state, the
 // effector position, the action as the env applied it (clipped; in delta mode the effective target
-// change), reward, done and phase; per demo the mode and the seed.
+// change), reward, done, phase and the step mode after the step (mode_t); per
+// demo the mode and the seed.
 Demo RecordDemo(Env& env, Expert& expert, uint64_t seed);
 
 // The env_args and label names a demo file of this env carries.

@@ -134,6 +134,23 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
         for (int32_t p : H5ReadInt32(g, layout::kPhase)) ++s.phase_counts[p];
         s.has_phase = true;
       }
+      // mode_t (bcbench files; foreign robomimic files need not have it): one
+      // label per step, -1 (undecided) or a mode index.
+      if (H5Exists(g, layout::kModeT)) {
+        CheckKey(g, layout::kModeT, n, seen, first, layout::kModeT, false);
+        const std::vector<int32_t> modes = H5ReadInt32(g, layout::kModeT);
+        const int32_t known = static_cast<int32_t>(s.labels.modes.size());
+        int32_t last = -1;
+        for (int32_t m : modes) {
+          if (m < -1 || (known > 0 && m >= known)) {
+            Fail("mode_t holds " + std::to_string(m) + "; valid: -1 (undecided) or 0.." +
+                 std::to_string(known - 1) + " (bcbench_mode_names)");
+          }
+          if (m >= 0 && last >= 0 && m != last) ++s.mode_t_switches;
+          if (m >= 0) last = m;
+        }
+        ++s.demos_with_mode_t;
+      }
       if (auto mode = H5ReadAttrInt64(g, layout::kMode)) {
         ++s.mode_histogram[static_cast<int>(*mode)];
         ++s.demos_with_mode;

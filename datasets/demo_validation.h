@@ -41,13 +41,16 @@ struct DemoFileSummary {
   std::map<int, size_t> mode_histogram;       // mode -> demos
   size_t demos_with_mode = 0;
   std::map<int, size_t> phase_counts;         // phase -> steps
+  size_t demos_with_mode_t = 0;               // demos with a per-step mode_t
+  size_t mode_t_switches = 0;                 // changes between decided modes, all demos
   bool has_phase = false;
   std::vector<std::string> warnings;          // valid, but worth knowing
 };
 
 // Throws DemoFileError naming the file, the demo and the key when the file is
 // not HDF5 or truncated, lacks `data` or `actions`, has a demo that is empty,
-// obs/next_obs/states/rewards/dones/phase lengths that differ from actions,
+// obs/next_obs/states/rewards/dones/phase/mode_t lengths that differ from actions,
+// mode_t values outside -1..(mode names - 1),
 // NaN/Inf values, dimensions that disagree across demos, a wrong `total` or
 // `num_samples`, or a mask naming a missing demo.
 DemoFileSummary ValidateDemoFile(const std::string& path);

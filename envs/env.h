@@ -85,6 +85,10 @@ class Env {
   virtual int Phase() const = 0;
   virtual std::vector<std::string> ModeNames() const = 0;
   virtual int Mode() const = 0;  // -1 while the episode has not committed
+  // The mode as of this step (-1 while undecided): the behaviour the state
+  // shows now, so that switches within an episode can be counted. Mode() is
+  // its first decided value.
+  virtual int StepMode() const { return Mode(); }
 
   // The absolute target currently commanded (the same in both action modes);
   // the idle-action and smoothness metrics read it.

@@ -75,14 +75,4 @@ std::string AssetPath(const std::string& relative) {
                  " (set BCBENCH_ASSET_DIR to the bcbench source tree)");
 }
 
-void CheckOptionKeys(const std::string& env_name, const EnvOptions& options,
-                     const std::vector<std::string>& valid) {
-  for (const auto& [key, value] : options) {
-    if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
-      throw EnvError("unknown option '" + key + "' for env " + env_name +
-                     "; valid options: " + JoinNames(valid));
-    }
-  }
-}
-
 }  // namespace bcbench

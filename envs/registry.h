@@ -31,8 +31,5 @@ std::unique_ptr<Expert> MakeExpert(Env& env, const ExpertOptions& options = {});
 // built from; throws EnvError naming every place it looked.
 std::string AssetPath(const std::string& relative);
 
-// Checks that every key of `options` is in `valid`; throws EnvError listing them.
-void CheckOptionKeys(const std::string& env_name, const EnvOptions& options,
-                     const std::vector<std::string>& valid);
 
 }  // namespace bcbench

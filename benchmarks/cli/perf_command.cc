@@ -10,6 +10,7 @@
 
 #include "benchmarks/cli/commands.h"
 #include "benchmarks/perf/perf.h"
+#include "benchmarks/perf/pusht_perf.h"
 #include "datasets/atomic_file.h"
 #include "policies/blas_runtime.h"
 #include "policies/diffusion/diffusion_bench.h"
@@ -95,10 +96,18 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
     out["pusht_raw_mj_steps_per_s"] = overhead.raw_steps_per_s;
     out["env_overhead_replay_exact"] = overhead.replay_exact;
     fmt::print(
-        "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_step/s replaying "
+        "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_forward/s replaying "
         "the same {} substeps; replay {})\n",
         "env_overhead_ratio", overhead.ratio, overhead.env_substeps_per_s, overhead.raw_steps_per_s,
         overhead.substeps, overhead.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
+
+    const PushTStepRate pusht_rate = MeasurePushTControlSteps(20);
+    out["pusht_control_steps_per_s"] = pusht_rate.control_steps_per_s;
+    fmt::print(
+        "{:<34}{:>14.0f}  the Chipmunk replica of the original, timed the same way, is printed by "
+        "the disabled PushTReference tests ({} steps of {} expert episodes replayed, 1 thread)\n",
+        "pusht_control_steps_per_s", pusht_rate.control_steps_per_s, pusht_rate.control_steps,
+        pusht_rate.episodes);
   }
 
   if (a.Runs("expert")) {

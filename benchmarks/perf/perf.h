@@ -13,18 +13,19 @@ double MeasureSgemmFlops();
 
 struct EnvOverhead {
   int control_steps = 0;          // Env::Step calls timed
-  long substeps = 0;              // mj_step calls they made
+  long substeps = 0;              // substeps they made
   double env_substeps_per_s = 0;  // control steps x substeps per second through Env::Step
-  double raw_steps_per_s = 0;     // bare mj_step replaying the same inputs
+  double raw_steps_per_s = 0;     // bare mj_forward replaying the same inputs
   double ratio = 0;               // env / raw; 1 means the env adds nothing
-  bool replay_exact = false;      // the bare loop ended in the env's exact state
+  bool replay_exact = false;      // the bare loop found the env's contacts in every substep
 };
 // Steps the env through one long episode with a fixed target sequence for up
-// to `control_steps` steps, recording the controls and mocap poses MuJoCo saw
-// in every substep; then times bare mj_step calls replaying those inputs
-// from the same start state. Both loops do the same physics (same contacts,
-// same solver work), so the ratio isolates what the env adds: the control
-// law, labels, reward, observation bookkeeping. replay_exact checks that.
+// to `control_steps` steps, recording the state, controls and mocap poses
+// MuJoCo saw in every substep; then times bare mj_forward calls (collision and
+// constraint solve) on those inputs. Both loops do the same physics (same
+// contacts, same solver work), so the ratio isolates what the env adds: the
+// control law, integration, labels, reward, observation bookkeeping.
+// replay_exact checks the contacts.
 // Best of three alternating rounds of each.
 // The env must accept the option max_steps.
 EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps);

@@ -56,6 +56,7 @@ void Execute(Slot& slot, const ActionChunk& chunk, int b, int first_index, int t
     EpisodeRecord& rec = slot.record;
     ++rec.steps;
     rec.phases.push_back(r.phase);
+    rec.modes.push_back(slot.env->StepMode());
     rec.targets.push_back(slot.env->CommandedTarget());
     rec.effector.push_back(slot.env->EffectorPosition());
     rec.max_reward = std::max(rec.max_reward, r.reward);

@@ -26,6 +26,7 @@ struct EpisodeRecord {
   int mode = -1;
   int policy_calls = 0;
   std::vector<int> phases;                  // per step, after the step
+  std::vector<int> modes;                   // per step, after the step: Env::StepMode
   std::vector<std::vector<double>> targets;  // commanded target per step, after the step
   std::vector<double> initial_target;        // commanded target at reset
   std::vector<std::vector<double>> effector;  // effector position per step, after the step

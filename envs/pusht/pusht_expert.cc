@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "envs/sampling.h"
+
 namespace bcbench {
 
 namespace {
@@ -21,7 +23,9 @@ constexpr int kMaxTransitSteps = 40;
 constexpr int kMaxPushSteps = 10;
 constexpr int kFullSimulations = 4;  // screened candidates simulated in full
 // Push directions relative to the face's inward normal: straight, and turned
-// about as far as the contact friction (0.4, 22 deg) holds the disc.
+// 23 deg either way. Contacts are frictionless (as the original's), so a
+// turned push still pushes along the normal while the disc slides along the
+// face, carrying the contact point and so the torque with it.
 constexpr double kTurns[] = {-0.4, 0.0, 0.4};
 constexpr int kCounterClockwise = 0;
 constexpr int kClockwise = 1;
@@ -104,7 +108,7 @@ uint64_t SplitMix64(uint64_t x) {
 }  // namespace
 
 PushTExpert::PushTExpert(PushTEnv& env, const ExpertOptions& options)
-    : env_(env), options_(options), scratch_(MakeData(env.Model())) {
+    : env_(env), options_(options), scratch_(MakeData(env.Model())), idle_(options) {
   if (!options_.mode_weights.empty()) {
     if (options_.mode_weights.size() != 2) {
       throw EnvError("pusht expert mode_weights must have 2 values (left, right), got " +
@@ -118,9 +122,6 @@ PushTExpert::PushTExpert(PushTEnv& env, const ExpertOptions& options)
       sum += w;
     }
     if (sum <= 0.0) throw EnvError("pusht expert mode_weights must not all be 0");
-  }
-  if (options_.idle_min_steps < 0 || options_.idle_max_steps < options_.idle_min_steps) {
-    throw EnvError("pusht expert idle steps must satisfy 0 <= idle_min_steps <= idle_max_steps");
   }
   // Push sites along the outline, where the disc fits: not within a radius of
   // the inner corners between the bar's top and the stem.
@@ -149,15 +150,7 @@ void PushTExpert::Reset(uint64_t seed) {
   plan_targets_.clear();
   plan_poses_.clear();
   plan_index_ = 0;
-  last_phase_ = env_.Phase();
-  idle_steps_left_ = 0;
-}
-
-double PushTExpert::Gaussian() {
-  // Box-Muller from our own uniforms: the same numbers on every platform.
-  const double u1 = 1.0 - pusht::Uniform01(rng_);
-  const double u2 = pusht::Uniform01(rng_);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * pusht::kPi * u2);
+  idle_.Reset(env_.Phase());
 }
 
 double PushTExpert::PoseError(const Pose2& block) {
@@ -181,15 +174,12 @@ void PushTExpert::LoadScratchFromEnv() {
   const mjModel* m = env_.Model();
   const mjData* src = env_.Data();
   mjData* d = scratch_.get();
-  // Everything mj_step reads: with these equal, the scratch copy evolves
+  // Everything a substep reads: with these equal, the scratch copy evolves
   // exactly as the env would (the stack and derived quantities are recomputed).
   d->time = src->time;
   std::copy(src->qpos, src->qpos + m->nq, d->qpos);
   std::copy(src->qvel, src->qvel + m->nv, d->qvel);
   std::copy(src->qacc_warmstart, src->qacc_warmstart + m->nv, d->qacc_warmstart);
-  std::copy(src->mocap_pos, src->mocap_pos + 3 * m->nmocap, d->mocap_pos);
-  std::copy(src->mocap_quat, src->mocap_quat + 4 * m->nmocap, d->mocap_quat);
-  scratch_agent_ = env_.AgentState();
 }
 
 bool PushTExpert::PlanPath(Vec2 start_local, Vec2 goal_local, int turning, std::vector<Vec2>* path,
@@ -269,7 +259,6 @@ std::vector<PushTExpert::Candidate> PushTExpert::Screen(const Pose2& block, doub
       const Vec2 dir = RotateVector(block, Rotate(Scale(site.normal, -1.0), turn));
       LoadScratchFromEnv();
       physics.SetAgentPosition(scratch_.get(), start);
-      scratch_agent_ = PushTAgentState{};
       double best_rate = -1e300;
       int best_k = 0;
       double best_cost = cost;
@@ -278,7 +267,7 @@ std::vector<PushTExpert::Candidate> PushTExpert::Screen(const Pose2& block, doub
         const Vec2 target =
             ClampToWorkspace(Add(start, Scale(dir, speed * std::min(k, max_steps))));
         const double t[2] = {target.x, target.y};
-        physics.ControlStep(m, scratch_.get(), &scratch_agent_, t, env_.Substeps());
+        physics.ControlStep(m, scratch_.get(), t, env_.Substeps());
         const double c = PlanCost(physics.BlockPose(scratch_.get()));
         // The agent lags its target by about two steps' worth of travel, and
         // stopping it then pushes about one more step: the pose after step k
@@ -306,8 +295,6 @@ void PushTExpert::SaveScratch(ScratchSnapshot* snapshot) const {
   snapshot->values.insert(snapshot->values.end(), d->qpos, d->qpos + m->nq);
   snapshot->values.insert(snapshot->values.end(), d->qvel, d->qvel + m->nv);
   snapshot->values.insert(snapshot->values.end(), d->qacc_warmstart, d->qacc_warmstart + m->nv);
-  snapshot->values.insert(snapshot->values.end(), d->mocap_pos, d->mocap_pos + 3 * m->nmocap);
-  snapshot->agent = scratch_agent_;
 }
 
 void PushTExpert::RestoreScratch(const ScratchSnapshot& snapshot) {
@@ -320,9 +307,6 @@ void PushTExpert::RestoreScratch(const ScratchSnapshot& snapshot) {
   std::copy_n(v, m->nv, d->qvel);
   v += m->nv;
   std::copy_n(v, m->nv, d->qacc_warmstart);
-  v += m->nv;
-  std::copy_n(v, 3 * m->nmocap, d->mocap_pos);
-  scratch_agent_ = snapshot.agent;
 }
 
 PushTExpert::Rollout PushTExpert::Simulate(const Candidate& candidate,
@@ -353,7 +337,7 @@ PushTExpert::Rollout PushTExpert::Simulate(const Candidate& candidate,
                 std::clamp(wanted.y, previous.y - kMaxTargetStep, previous.y + kMaxTargetStep)};
     target = ClampToWorkspace(target);
     const double t[2] = {target.x, target.y};
-    const bool touched = physics.ControlStep(m, d, &scratch_agent_, t, env_.Substeps());
+    const bool touched = physics.ControlStep(m, d, t, env_.Substeps());
     previous = target;
     const Pose2 pose = physics.BlockPose(d);
     r.targets.push_back(target);
@@ -506,7 +490,7 @@ void PushTExpert::Replan() {
         w_best = options_.mode_weights[rollouts[best].mode];
         w_other = options_.mode_weights[other_mode];
       }
-      if (pusht::Uniform01(rng_) * (w_best + w_other) >= w_best) best = other;
+      if (Uniform01(rng_) * (w_best + w_other) >= w_best) best = other;
     }
   }
   plan_targets_ = std::move(rollouts[best].targets);
@@ -515,18 +499,9 @@ void PushTExpert::Replan() {
 
 std::vector<double> PushTExpert::Act() {
   const std::vector<double> commanded = env_.CommandedTarget();
-  const int phase = env_.Phase();
-  if (phase != last_phase_) {
-    last_phase_ = phase;
-    if (options_.idle_prob > 0.0 && pusht::Uniform01(rng_) < options_.idle_prob) {
-      const int span = options_.idle_max_steps - options_.idle_min_steps + 1;
-      idle_steps_left_ = options_.idle_min_steps + static_cast<int>(rng_() % span);
-    }
-  }
-  Vec2 target{commanded[0], commanded[1]};
-  if (idle_steps_left_ > 0) {
+  std::vector<double> target = commanded;
+  if (idle_.Pausing(env_.Phase(), rng_)) {
     // A pause: repeat the commanded target; the plan is stale afterwards.
-    --idle_steps_left_;
     plan_targets_.clear();
     plan_index_ = 0;
   } else {
@@ -542,16 +517,14 @@ std::vector<double> PushTExpert::Act() {
               std::abs(pusht::AngleDifference(actual.angle, expected.angle)) > 0.015 * tolerance;
     }
     if (stale) Replan();
-    target = plan_targets_[plan_index_++];
-    if (options_.noise > 0.0) {
-      target.x += options_.noise * Gaussian();
-      target.y += options_.noise * Gaussian();
-    }
+    const Vec2 planned = plan_targets_[plan_index_++];
+    target = {planned.x, planned.y};
+    idle_.AddNoise(&target, rng_);
   }
   if (env_.GetActionMode() == ActionMode::kDelta) {
-    return {target.x - commanded[0], target.y - commanded[1]};
+    return {target[0] - commanded[0], target[1] - commanded[1]};
   }
-  return {target.x, target.y};
+  return target;
 }
 
 }  // namespace bcbench

@@ -15,10 +15,13 @@
 //
 // Multimodality: while the env's mode is undecided, if the best plans on the
 // left and on the right are within 20% of each other, the side is drawn with
-// odds mode_weights (default 1:1). Idle: at every phase change the env reports
-// (transit <-> push), with probability idle_prob the expert holds its target
-// for idle_min_steps..idle_max_steps steps. Noise: Gaussian, std `noise` px,
-// added to each emitted target. All draws come from a stream seeded by Reset.
+// odds mode_weights (default 1:1). Idle pauses and target noise: the shared
+// IdleInjector (envs/idle_injection.h), keyed to the env's debounced phase
+// label. All draws come from a stream seeded by Reset.
+//
+// Pushes are frictionless, as in the original: the disc pushes along the
+// contact normal only, so a push turned off the normal also slides the disc
+// along the face.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,7 @@
 #include <vector>
 
 #include "envs/env.h"
+#include "envs/idle_injection.h"
 #include "envs/mujoco_handles.h"
 #include "envs/pusht/pusht_env.h"
 #include "envs/pusht/pusht_geometry.h"
@@ -77,31 +81,27 @@ class PushTExpert : public Expert {
   // point, going around the T counter-clockwise (0), clockwise (1) or either (-1).
   bool PlanPath(pusht::Vec2 start_local, pusht::Vec2 goal_local, int turning,
                 std::vector<pusht::Vec2>* path, double* length) const;
-  // The part of the scratch mjData that mj_step reads, plus the agent state.
+  // The part of the scratch mjData that a substep reads.
   struct ScratchSnapshot {
     std::vector<double> values;
-    PushTAgentState agent;
   };
   void LoadScratchFromEnv();
   void SaveScratch(ScratchSnapshot* snapshot) const;
   void RestoreScratch(const ScratchSnapshot& snapshot);
   double PushSpeed(double cost) const;
-  double Gaussian();
 
   const PushTEnv& env_;  // read only: look-ahead runs on scratch_
   ExpertOptions options_;
   std::mt19937_64 rng_;
   std::vector<Site> sites_;
   MjDataPtr scratch_;
-  PushTAgentState scratch_agent_;
+  IdleInjector idle_;
 
   // The plan being replayed.
   std::vector<pusht::Vec2> plan_targets_;
   std::vector<pusht::Pose2> plan_poses_;
   size_t plan_index_ = 0;
 
-  int last_phase_ = 0;
-  int idle_steps_left_ = 0;
 };
 
 }  // namespace bcbench

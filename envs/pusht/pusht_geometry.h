@@ -41,6 +41,10 @@ constexpr std::array<Vec2, 8> kOutline{
     {{-60, 0}, {60, 0}, {60, 30}, {15, 30}, {15, 120}, {-15, 120}, {-15, 30}, {-60, 30}}};
 // Centre of mass of the uniform T: y = (3600 * 15 + 2700 * 75) / 6300.
 constexpr Vec2 kCentreOfMass{0.0, 256500.0 / 6300.0};
+// The original's centre of gravity, which its physics turns the T about: the
+// plain mean of the two box centres (0, 15) and (0, 75), not the area-weighted
+// kCentreOfMass. pusht.xml puts the T's inertial frame and hinge there.
+constexpr Vec2 kCentreOfGravity{0.0, 45.0};
 
 Vec2 ToWorld(const Pose2& pose, Vec2 local);
 Vec2 ToLocal(const Pose2& pose, Vec2 world);

@@ -55,6 +55,7 @@ TEST(DemoFile, RoundTripGivesIdenticalArraysAndAttributes) {
     EXPECT_EQ(got.obs, want.obs);
     EXPECT_EQ(got.next_obs, want.next_obs);
     EXPECT_EQ(got.phase, want.phase);
+    EXPECT_EQ(got.mode_t, want.mode_t);
     EXPECT_EQ(got.mode, want.mode);
     EXPECT_EQ(got.seed, want.seed);
   }
@@ -70,6 +71,34 @@ TEST(DemoFile, UnfinishedWriterLeavesNoFile) {
   }
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << "temporary file left behind";
+}
+
+TEST(DemoFile, PerStepModesAreValidatedOnRead) {
+  const std::string dir = ScratchDir();
+  const LabelNames labels{{"transit", "push"}, {"left", "right"}};
+  const auto write = [&](const std::string& path, std::vector<int32_t> mode_t) {
+    DemoWriter writer(path, EnvArgs{"toy", kBcbenchEnvType, {}}, labels);
+    Demo demo = MakeDemo(0, 4);
+    demo.mode_t = std::move(mode_t);
+    writer.Append(demo);
+    writer.Finish();
+  };
+  write(dir + "/good.hdf5", {-1, 0, 1, 0});
+  const DemoFileSummary s = ValidateDemoFile(dir + "/good.hdf5");
+  EXPECT_EQ(s.demos_with_mode_t, 1u);
+  EXPECT_EQ(s.mode_t_switches, 2u);
+  EXPECT_EQ(DemoFile::Open(dir + "/good.hdf5").ReadDemo("demo_0").mode_t,
+            (std::vector<int32_t>{-1, 0, 1, 0}));
+  write(dir + "/unknown_mode.hdf5", {-1, 0, 2, 0});
+  try {
+    ValidateDemoFile(dir + "/unknown_mode.hdf5");
+    ADD_FAILURE() << "a mode_t of 2 with two mode names passed";
+  } catch (const DemoFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("mode_t"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(DemoFile::Open(dir + "/unknown_mode.hdf5").ReadDemo("demo_0"), DemoFileError);
+  // A length that disagrees with the actions is refused when writing.
+  EXPECT_THROW(write(dir + "/short.hdf5", {-1, 0, 1}), DemoFileError);
 }
 
 TEST(DemoFile, DemoNamesSortNumerically) {

@@ -11,7 +11,8 @@ namespace bcbench::testing {
 
 // Demo whose values encode (demo index, step, dimension) so tests can check
 // exactly which rows came back: obs/state[t][d] = 1000 k + 10 t + d, actions
-// likewise plus 0.5, phase = t % 2, mode = k % 2, seed = 100 + k.
+// likewise plus 0.5, phase = t % 2, mode_t = -1 for t < 2 then k % 2,
+// mode = k % 2, seed = 100 + k.
 inline Demo MakeDemo(int k, size_t steps, size_t obs_dim = 3, size_t action_dim = 2) {
   Demo demo;
   FloatArray state = FloatArray::Zeros({steps, obs_dim});
@@ -24,6 +25,7 @@ inline Demo MakeDemo(int k, size_t steps, size_t obs_dim = 3, size_t action_dim 
     demo.rewards.push_back(0.01f * t);
     demo.dones.push_back(t + 1 == steps);
     demo.phase.push_back(static_cast<int32_t>(t % 2));
+    demo.mode_t.push_back(t < 2 ? -1 : k % 2);
   }
   demo.obs["state"] = state;
   demo.actions = actions;
