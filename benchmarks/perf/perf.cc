@@ -80,9 +80,10 @@ class StepInputRecorder {
 
 }  // namespace
 
-EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps) {
+EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
+                               EnvOptions options) {
   // One long episode, so no reset interrupts the trajectory the bare loop replays.
-  const EnvOptions options{{"max_steps", std::to_string(control_steps)}};
+  options["max_steps"] = std::to_string(control_steps);
   EnvOverhead out;
   double best_env = 1e30, best_raw = 1e30;
   // Env and bare loops alternate, best of three each, so that a burst of load

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "envs/env.h"
+
 namespace bcbench {
 
 // FLOP/s of a 1024^3 single-precision matmul in LibTorch at the current
@@ -28,7 +30,10 @@ struct EnvOverhead {
 // replay_exact checks the contacts.
 // Best of three alternating rounds of each.
 // The env must accept the option max_steps.
-EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps);
+// `options` are passed to the env as well (Push-T: skip_free_substeps=off,
+// so that the env and the bare loop run the same physics in every substep).
+EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
+                               EnvOptions options = {});
 
 struct ExpertStats {
   int episodes = 0;

@@ -254,7 +254,8 @@ void PushTPhysics::SetAgentVelocity(mjData* d, pusht::Vec2 velocity_px) const {
 // PushTEnv
 
 PushTEnv::Config PushTEnv::ParseOptions(const EnvOptions& options) {
-  CheckOptionKeys("pusht", options, {"obs", "action_mode", "start", "max_steps"});
+  CheckOptionKeys("pusht", options,
+                  {"obs", "action_mode", "start", "max_steps", "skip_free_substeps"});
   Config config;
   config.obs_key =
       CheckChoice("pusht", "obs", OptionOr(options, "obs", "state"), {"state", "keypoints"});
@@ -264,6 +265,9 @@ PushTEnv::Config PushTEnv::ParseOptions(const EnvOptions& options) {
       CheckChoice("pusht", "start", OptionOr(options, "start", "random"), {"random", "probe"});
   config.max_steps =
       ParseIntOption("pusht", "max_steps", OptionOr(options, "max_steps", "300"), 1, 1000000, 300);
+  config.skip_free_substeps =
+      CheckChoice("pusht", "skip_free_substeps", OptionOr(options, "skip_free_substeps", "on"),
+                  {"on", "off"}) == "on";
   return config;
 }
 
@@ -271,7 +275,7 @@ PushTEnv::PushTEnv(const EnvOptions& options)
     : config_(ParseOptions(options)),
       model_(LoadModel(AssetPath("envs/pusht/pusht.xml"))),
       data_(MakeData(model_.get())),
-      physics_(model_.get()) {
+      physics_(model_.get(), config_.skip_free_substeps) {
   // 10 Hz control over the MJCF's timestep (0.01 s: 10 substeps).
   substeps_ = std::max(1, static_cast<int>(std::lround(1.0 / (kControlHz * model_->opt.timestep))));
   Reset(0);
@@ -281,7 +285,8 @@ EnvOptions PushTEnv::Options() const {
   return {{"obs", config_.obs_key},
           {"action_mode", ToString(config_.action_mode)},
           {"start", config_.start},
-          {"max_steps", std::to_string(config_.max_steps)}};
+          {"max_steps", std::to_string(config_.max_steps)},
+          {"skip_free_substeps", config_.skip_free_substeps ? "on" : "off"}};
 }
 
 std::vector<std::string> PushTEnv::ObsKeys() const {

@@ -187,6 +187,9 @@ class PushTEnv : public Env {
     ActionMode action_mode = ActionMode::kAbsolute;
     std::string start = "random";
     int max_steps = 300;
+    // Off: every substep runs MuJoCo's solve (bcbench perf's overhead
+    // figure compares the env against a bare loop that does the same).
+    bool skip_free_substeps = true;
   };
   static Config ParseOptions(const EnvOptions& options);
   void UpdateLabelsAfterStep(bool touched);
