@@ -31,6 +31,12 @@ int ConfigureTorchThreads(int threads) {
 
 int TorchThreads() { return torch::get_num_threads(); }
 
+TorchThreadsScope::TorchThreadsScope(int threads) : saved_(torch::get_num_threads()) {
+  if (threads > 0) torch::set_num_threads(threads);
+}
+
+TorchThreadsScope::~TorchThreadsScope() { torch::set_num_threads(saved_); }
+
 std::string CheckDevice(const std::string& device) {
   if (device == "cpu") return device;
   if (device == "cuda") {

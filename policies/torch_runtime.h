@@ -11,6 +11,18 @@ namespace bcbench {
 // Returns the count LibTorch reports afterwards.
 int ConfigureTorchThreads(int threads);
 int TorchThreads();
+
+// Sets LibTorch's thread count for a scope and restores the previous one.
+class TorchThreadsScope {
+ public:
+  explicit TorchThreadsScope(int threads);  // <= 0: keep the current count
+  ~TorchThreadsScope();
+  TorchThreadsScope(const TorchThreadsScope&) = delete;
+  TorchThreadsScope& operator=(const TorchThreadsScope&) = delete;
+
+ private:
+  int saved_;
+};
 // "cpu" or "cuda"; throws std::invalid_argument when cuda is asked for but the
 // LibTorch this binary was built against has no CUDA device available.
 std::string CheckDevice(const std::string& device);

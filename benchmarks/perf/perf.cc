@@ -186,14 +186,20 @@ std::unique_ptr<DiffusionPolicy> UntrainedPushTPolicy() {
   return policy;
 }
 
+// Keypoint observations, all episodes stepped together.
+RolloutOptions PerfRolloutOptions(int episodes) {
+  RolloutOptions ro;
+  ro.episodes = episodes;
+  ro.obs_key = "keypoints";
+  return ro;
+}
+
 }  // namespace
 
 EvalFloor MeasureEvalFloor(int episodes, int rounds) {
   auto policy = UntrainedPushTPolicy();
   const DiffusionConfig& config = policy->model().config();
-  RolloutOptions ro;
-  ro.episodes = episodes;
-  ro.obs_key = "keypoints";
+  const RolloutOptions ro = PerfRolloutOptions(episodes);
   auto maker = [] { return MakeEnv("pusht", PerfEnvOptions()); };
   EvalFloor out;
   out.episodes = episodes;
@@ -243,9 +249,7 @@ EvalFloor MeasureEvalFloor(int episodes, int rounds) {
 VecEvalSpeedup MeasureVecEvalSpeedup(int episodes) {
   auto policy_owner = UntrainedPushTPolicy();
   DiffusionPolicy& policy = *policy_owner;
-  RolloutOptions ro;
-  ro.episodes = episodes;
-  ro.obs_key = "keypoints";
+  RolloutOptions ro = PerfRolloutOptions(episodes);
   auto maker = [] { return MakeEnv("pusht", PerfEnvOptions()); };
   VecEvalSpeedup out;
   out.episodes = episodes;

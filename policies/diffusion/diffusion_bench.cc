@@ -10,6 +10,7 @@
 
 #include "policies/diffusion/diffusion_model.h"
 #include "policies/diffusion/unet_fast_inference.h"
+#include "policies/torch_runtime.h"
 #include "policies/training/trainer.h"
 
 namespace bcbench {
@@ -34,21 +35,11 @@ double MedianSeconds(int reps, const std::function<void()>& call) {
 // Keeps the smallest time in milliseconds.
 void Best(double& best_ms, double seconds) { best_ms = std::min(best_ms, 1e3 * seconds); }
 
-class ThreadsRestorer {
- public:
-  ThreadsRestorer() : threads_(torch::get_num_threads()) {}
-  ~ThreadsRestorer() { torch::set_num_threads(threads_); }
-  ThreadsRestorer(const ThreadsRestorer&) = delete;
-  ThreadsRestorer& operator=(const ThreadsRestorer&) = delete;
-
- private:
-  int threads_;
-};
 
 }  // namespace
 
 DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
-  ThreadsRestorer restore_threads;
+  TorchThreadsScope restore_threads(0);
   const auto& config = options.config;
   DiffusionModel model(config, options.obs_dim, options.action_dim);
   DenoiserBench bench;

@@ -6,6 +6,7 @@
 
 #include "benchmarks/runner/rollout.h"
 #include "envs/registry.h"
+#include "policies/torch_runtime.h"
 
 namespace bcbench {
 namespace {
@@ -33,15 +34,13 @@ class ChaseBlockPolicy : public Policy {
 };
 
 std::vector<EpisodeRecord> RunWithThreads(int threads) {
-  const int saved = torch::get_num_threads();
-  torch::set_num_threads(threads);
+  TorchThreadsScope scope(threads);
   ChaseBlockPolicy policy;
   RolloutOptions options;
   options.episodes = 6;
   options.obs_key = "state";
   auto records = RunEpisodes([] { return MakeEnv("pusht", {{"max_steps", "40"}}); }, policy,
                              options);
-  torch::set_num_threads(saved);
   return records;
 }
 

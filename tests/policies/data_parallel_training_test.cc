@@ -6,23 +6,12 @@
 #include <torch/torch.h>
 
 #include "policies/diffusion/diffusion_model.h"
+#include "policies/torch_runtime.h"
 #include "policies/training/trainer.h"
 
 namespace bcbench {
 namespace {
 
-class ThreadCount {
- public:
-  explicit ThreadCount(int threads) : saved_(torch::get_num_threads()) {
-    torch::set_num_threads(threads);
-  }
-  ~ThreadCount() { torch::set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
 
 struct StepResult {
   double loss = 0;
@@ -31,7 +20,7 @@ struct StepResult {
 
 // Three optimiser steps from the same initial weights and data.
 StepResult ThreeSteps(int threads, bool whole_batch) {
-  ThreadCount scope(threads);
+  TorchThreadsScope scope(threads);
   DiffusionConfig config;
   config.down_dims = {32, 64, 128};
   config.cfg_dropout = 0.1;
@@ -74,7 +63,7 @@ TEST(DataParallelTraining, SlicedStepsMatchWholeBatchStepsAndRepeatExactly) {
 }
 
 TEST(DataParallelTraining, SmallBatchesAndOneThreadDoNotSlice) {
-  ThreadCount two(2);
+  TorchThreadsScope two(2);
   PreparedLoss loss;
   loss.splittable = true;
   loss.rows = 2 * kMinRowsPerSlice - 1;
@@ -83,7 +72,7 @@ TEST(DataParallelTraining, SmallBatchesAndOneThreadDoNotSlice) {
   EXPECT_EQ(DataParallelSlices(loss), 2);
   loss.splittable = false;
   EXPECT_EQ(DataParallelSlices(loss), 1);
-  ThreadCount one(1);
+  TorchThreadsScope one(1);
   loss.splittable = true;
   EXPECT_EQ(DataParallelSlices(loss), 1);
 }

@@ -8,22 +8,11 @@
 #include <torch/torch.h>
 
 #include "policies/diffusion/diffusion_model.h"
+#include "policies/torch_runtime.h"
 
 namespace bcbench {
 namespace {
 
-class ThreadCount {
- public:
-  explicit ThreadCount(int threads) : saved_(torch::get_num_threads()) {
-    torch::set_num_threads(threads);
-  }
-  ~ThreadCount() { torch::set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
 
 torch::Tensor Sample(DiffusionModel& model, const torch::Tensor& obs) {
   torch::Generator gen = at::detail::createCPUGenerator(11);
@@ -45,14 +34,14 @@ TEST(DiffusionSampler, ASlicedBatchAgreesWithTheWholeBatchAndRepeatsExactly) {
   const auto obs = torch::rand({40, 2, 20}) * 2 - 1;  // above the slicing threshold (34 rows)
   for (double guidance : {0.0, 2.0}) {
     DiffusionModel model(SmallConfig(guidance), 20, 2);
-    ThreadCount two(2);
+    TorchThreadsScope two(2);
     const auto sliced = Sample(model, obs);
     EXPECT_TRUE(torch::equal(sliced, Sample(model, obs))) << "guidance " << guidance;
     EXPECT_EQ(model.FastPathSlices(40), 2);
     EXPECT_EQ(model.FastPathSlices(20), 1) << "slices of 10 rows would reach the few-row kernel";
     torch::Tensor whole;  // one thread never slices
     {
-      ThreadCount one(1);
+      TorchThreadsScope one(1);
       whole = Sample(model, obs);
     }
     EXPECT_LT((whole - sliced).abs().max().item<float>(), 1e-4) << "guidance " << guidance;
