@@ -124,7 +124,8 @@ PreparedLoss DiffusionModel::PrepareLoss(const torch::Tensor& norm_obs,
   const auto target = scheduler_.TrainingTarget(norm_actions, noise);
   PreparedLoss prepared;
   prepared.rows = batch;
-  prepared.splittable = true;
+  // Slicing spreads CPU threads over the rows; a GPU batch stays whole.
+  prepared.splittable = norm_actions.device().is_cpu();
   prepared.on_rows = [unet = unet_, noisy, timesteps, cond, target](int64_t first,
                                                                    int64_t count) mutable {
     auto rows = [&](const torch::Tensor& t) {
