@@ -50,11 +50,12 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
 // Data-parallel on the CPU: with several LibTorch threads and a splittable
 // loss of at least 2 x kMinRowsPerSlice rows, the rows are cut into one slice
 // per thread and each slice's forward and backward run on their own thread
-// with single-threaded kernels: one fork/join per step instead of one per
-// operator, which is what kept 2-thread training well below the GEMM rate.
-// The slices' gradients are summed in slice order, so a step is
-// deterministic for a given thread count. The trainer and the throughput
-// benchmark both step through here.
+// with single-threaded kernels: one OpenMP fork/join per step instead of one
+// per operator. On a quiet 2-core machine it runs at the unsliced step's
+// rate (measured 1650 vs 1640 samples/s for the CPU UNet). The slices'
+// gradients are summed in slice order, so a step is deterministic for a
+// given thread count. The trainer and the throughput benchmark both step
+// through here.
 torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLoss& loss,
                             double grad_clip);
 constexpr int64_t kMinRowsPerSlice = 32;
