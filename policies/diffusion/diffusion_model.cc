@@ -7,6 +7,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "policies/diffusion/unet_cpu_ops.h"
 #include "policies/diffusion/unet_fast_inference.h"
 
 namespace bcbench {
@@ -153,15 +154,15 @@ UnetFastInference& DiffusionModel::FastPath(size_t slice) {
 }
 
 int DiffusionModel::FastPathSlices(int64_t rows) const {
-  // The fast path's GEMM switches from its few-row kernel to BLAS above 64
-  // rows. Splitting is only allowed where every layer of every slice (the
+  // The fast path's GEMM switches from its few-row kernel to BLAS above
+  // kFewRowsGemmMaxRows rows. Splitting is only allowed where every layer of every slice (the
   // shortest level has Tp / 2^(levels - 1) steps per row) is past that
   // switch, so each slice runs the same kernels the whole batch would.
-  constexpr int64_t kSmallGemmRows = 64;
   const int threads = at::get_num_threads();
   if (threads < 2 || at::in_parallel_region()) return 1;
   const int64_t shortest = config_.pred_horizon / unet_->plan().HorizonMultiple();
-  const int64_t min_rows_per_slice = kSmallGemmRows / std::max<int64_t>(shortest, 1) + 1;
+  const int64_t min_rows_per_slice =
+      unet_cpu::kFewRowsGemmMaxRows / std::max<int64_t>(shortest, 1) + 1;
   const int64_t slices = std::min<int64_t>(threads, rows / min_rows_per_slice);
   return static_cast<int>(std::max<int64_t>(slices, 1));
 }

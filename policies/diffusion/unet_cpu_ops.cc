@@ -388,7 +388,7 @@ void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const fl
   if (m == 0 || n == 0) return;
 #if BCBENCH_X86
   static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (m <= 64 && avx512) {
+  if (m <= kFewRowsGemmMaxRows && avx512) {
     SmallGemm(m, n, k, a, lda, b, ldb, c, ldc);
     return;
   }

@@ -64,6 +64,7 @@ void MishForward(const float* x, float* y, int64_t n);
 // batch-1 forward has 4 to 16) take a register-blocked kernel that streams
 // B once: BLAS would first copy ("pack") all of B, which at so few rows
 // costs as much as the arithmetic. More rows go to the BLAS LibTorch uses.
+constexpr int64_t kFewRowsGemmMaxRows = 64;  // Gemm's few-row kernel takes m <= this
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc);
 
