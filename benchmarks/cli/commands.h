@@ -12,8 +12,6 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "envs/env.h"
-#include "policies/trainable_policy.h"
 
 namespace bcbench {
 
@@ -55,15 +53,13 @@ struct TrainArgs {
   std::string out;
   std::string preset;
   std::string config;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets;  // policy keys and run keys (train_steps, valid_ratio, ...)
   std::optional<uint64_t> seed;
+  std::optional<int64_t> steps;  // --steps: the run's train_steps
   std::string device = "cpu";
   std::string obs_key;
-  int64_t log_every = 100;
-  int64_t valid_every = 500;
-  int64_t checkpoint_every = 1000;
-  int64_t eval_every = 0;
-  int eval_episodes = 10;
+  std::optional<int64_t> log_every, valid_every, checkpoint_every, eval_every;
+  std::optional<int> eval_episodes;
   int64_t stop_after = -1;
 };
 // Trains as `bcbench train` does.
@@ -75,6 +71,7 @@ struct EvalArgs {
   uint64_t seed_base = 100000;
   std::string csv;
   std::vector<std::string> sets;
+  std::vector<std::string> env_opts;  // key=value over the checkpoint's env options
   std::string device = "cpu";
   bool unbatched = false;
   uint64_t policy_seed = 0;
@@ -82,18 +79,6 @@ struct EvalArgs {
 };
 // Evaluates as `bcbench eval` does.
 void RunEval(const EvalArgs& args);
-
-// A policy restored from a checkpoint, with the env it was trained for.
-struct LoadedPolicy {
-  std::unique_ptr<TrainablePolicy> policy;
-  nlohmann::json header;
-  std::string env_name;
-  EnvOptions env_options;
-  std::string obs_key;
-};
-// Loads `checkpoint` (a run folder or checkpoint.pt) with inference overrides.
-LoadedPolicy LoadPolicy(const std::string& checkpoint, const std::vector<std::string>& sets,
-                        const std::string& device, bool use_ema);
 
 // What each subcommand does once the whole command line has parsed and the
 // global options are applied; keyed by subcommand name.

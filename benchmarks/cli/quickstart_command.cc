@@ -56,7 +56,7 @@ void AddQuickstartCommand(CLI::App& app, CommandActions& actions) {
     train.policy = "diffusion";
     train.data = demos.out;
     train.out = a->out + "/diffusion";
-    train.sets = {"train_steps=" + std::to_string(a->train_steps)};
+    train.steps = a->train_steps;
     RunTrain(train);
     spdlog::info("quickstart 4/4: evaluate on {} held-out seeds", a->eval_episodes);
     EvalArgs eval;

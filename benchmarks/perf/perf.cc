@@ -189,7 +189,7 @@ std::unique_ptr<DiffusionPolicy> UntrainedPushTPolicy() {
 // Keypoint observations, all episodes stepped together.
 RolloutOptions PerfRolloutOptions(int episodes) {
   RolloutOptions ro;
-  ro.episodes = episodes;
+  ro.seeds = SeedRange(100000, episodes);
   ro.obs_key = "keypoints";
   return ro;
 }

@@ -12,10 +12,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One episode in flight: its env, its observation history and its record.
+// One episode in flight: its env, its observation history, the rest of its
+// last chunk and its record.
 struct Slot {
   std::unique_ptr<Env> env;
+  int index = 0;                            // the policy's episode slot
   std::deque<std::vector<double>> history;  // newest last, exactly To entries
+  std::vector<std::vector<double>> queued;  // the last chunk's actions after those executed
   EpisodeRecord record;
   Clock::time_point start;
   bool done = false;
@@ -35,6 +38,7 @@ void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to) {
   slot.record.max_reward = slot.env->Reward();
   slot.record.final_reward = slot.env->Reward();
   slot.history.clear();
+  slot.queued.clear();
   // Before the first step the history is padded with the first observation,
   // as the sampler pads episode starts.
   const auto first = slot.env->Observation(key);
@@ -43,32 +47,53 @@ void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to) {
   slot.done = false;
 }
 
-// Executes chunk row `b` of `chunk` in `slot` until Ta actions ran or the episode ended.
-void Execute(Slot& slot, const ActionChunk& chunk, int b, int first_index, int ta,
+std::vector<double> HoldAction(const Env& env) {
+  if (env.GetActionMode() == ActionMode::kDelta) {
+    return std::vector<double>(static_cast<size_t>(env.ActionSpec().dim()), 0.0);
+  }
+  return env.CommandedTarget();
+}
+
+void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& key, int to) {
+  const StepResult r = slot.env->Step(action);
+  EpisodeRecord& rec = slot.record;
+  ++rec.steps;
+  rec.phases.push_back(r.phase);
+  rec.modes.push_back(slot.env->StepMode());
+  rec.targets.push_back(slot.env->CommandedTarget());
+  rec.effector.push_back(slot.env->EffectorPosition());
+  rec.max_reward = std::max(rec.max_reward, r.reward);
+  rec.final_reward = r.reward;
+  rec.success = rec.success || r.success;
+  PushObservation(slot, key, to);
+  if (r.done) {
+    slot.done = true;
+    rec.mode = slot.env->Mode();
+    rec.wall_seconds = std::chrono::duration<double>(Clock::now() - slot.start).count();
+  }
+}
+
+// Runs the latency steps, then Ta actions of chunk row `b` from index
+// `latency`, until done; keeps the chunk's remaining actions.
+void Execute(Slot& slot, const ActionChunk& chunk, int b, int latency, int ta,
              const std::string& key, int to) {
   ++slot.record.policy_calls;
-  std::vector<double> action(static_cast<size_t>(chunk.dim));
-  for (int k = 0; k < ta && !slot.done; ++k) {
-    const float* a = chunk.values.data() +
-                     (static_cast<size_t>(b) * chunk.steps + first_index + k) * chunk.dim;
-    for (int d = 0; d < chunk.dim; ++d) action[static_cast<size_t>(d)] = a[d];
-    const StepResult r = slot.env->Step(action);
-    EpisodeRecord& rec = slot.record;
-    ++rec.steps;
-    rec.phases.push_back(r.phase);
-    rec.modes.push_back(slot.env->StepMode());
-    rec.targets.push_back(slot.env->CommandedTarget());
-    rec.effector.push_back(slot.env->EffectorPosition());
-    rec.max_reward = std::max(rec.max_reward, r.reward);
-    rec.final_reward = r.reward;
-    rec.success = rec.success || r.success;
-    PushObservation(slot, key, to);
-    if (r.done) {
-      slot.done = true;
-      rec.mode = slot.env->Mode();
-      rec.wall_seconds = std::chrono::duration<double>(Clock::now() - slot.start).count();
-    }
+  for (int k = 0; k < latency && !slot.done; ++k) {
+    const auto action = k < static_cast<int>(slot.queued.size())
+                            ? slot.queued[static_cast<size_t>(k)]
+                            : HoldAction(*slot.env);
+    StepOnce(slot, action, key, to);
   }
+  std::vector<std::vector<double>> actions(static_cast<size_t>(chunk.steps));
+  for (int i = 0; i < chunk.steps; ++i) {
+    const float* a =
+        chunk.values.data() + (static_cast<size_t>(b) * chunk.steps + i) * chunk.dim;
+    actions[static_cast<size_t>(i)].assign(a, a + chunk.dim);
+  }
+  for (int k = 0; k < ta && !slot.done; ++k) {
+    StepOnce(slot, actions[static_cast<size_t>(latency + k)], key, to);
+  }
+  slot.queued.assign(actions.begin() + latency + ta, actions.end());
 }
 
 ObsHistory Gather(const std::vector<Slot*>& active, int to, int dim) {
@@ -78,6 +103,7 @@ ObsHistory Gather(const std::vector<Slot*>& active, int to, int dim) {
   obs.dim = dim;
   obs.values.reserve(static_cast<size_t>(obs.batch) * to * dim);
   for (const Slot* s : active) {
+    obs.slots.push_back(s->index);
     for (const auto& frame : s->history) {
       for (double v : frame) obs.values.push_back(static_cast<float>(v));
     }
@@ -87,39 +113,50 @@ ObsHistory Gather(const std::vector<Slot*>& active, int to, int dim) {
 
 }  // namespace
 
+std::vector<uint64_t> SeedRange(uint64_t first, int count) {
+  std::vector<uint64_t> seeds;
+  for (int i = 0; i < count; ++i) seeds.push_back(first + static_cast<uint64_t>(i));
+  return seeds;
+}
+
 std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
                                        const RolloutOptions& options) {
   const int to = policy.ObsHorizon();
-  const int tp = policy.PredHorizon();
+  const int steps = policy.ChunkSteps();
   const int ta = policy.ActionHorizon();
-  const int first_index = to - 1 + policy.LatencySteps();
-  if (first_index + ta > tp) {
-    throw std::invalid_argument("policy horizons do not fit: To - 1 + latency + Ta = " +
-                                std::to_string(first_index + ta) + " > Tp = " + std::to_string(tp));
+  const int latency = policy.LatencySteps();
+  if (latency < 0 || ta < 1 || latency + ta > steps) {
+    throw std::invalid_argument("policy horizons do not fit: latency + Ta = " +
+                                std::to_string(latency + ta) + " > chunk steps = " +
+                                std::to_string(steps));
   }
-  const int n = options.episodes;
+  const int n = static_cast<int>(options.seeds.size());
+  if (n == 0) return {};
   const int width = options.batched ? n : 1;
   std::vector<Slot> slots(static_cast<size_t>(width));
-  for (auto& s : slots) s.env = make_env();
+  for (int i = 0; i < width; ++i) {
+    slots[static_cast<size_t>(i)].env = make_env();
+    slots[static_cast<size_t>(i)].index = i;
+  }
   const std::string key = options.obs_key.empty() ? slots[0].env->ObsKeys().front()
                                                   : options.obs_key;
   const int dim = slots[0].env->ObsSpec(key).dim();
 
   std::vector<EpisodeRecord> records;
   records.reserve(static_cast<size_t>(n));
-  policy.Reset(options.policy_seed);
   for (int first = 0; first < n; first += width) {
     const int count = std::min(width, n - first);
     std::vector<Slot*> active;
     for (int i = 0; i < count; ++i) {
       Slot& s = slots[static_cast<size_t>(i)];
-      StartEpisode(s, options.seed_base + static_cast<uint64_t>(first + i), key, to);
+      const uint64_t seed = options.seeds[static_cast<size_t>(first + i)];
+      StartEpisode(s, seed, key, to);
+      policy.StartEpisode(s.index, width, EpisodeStreamSeed(options.policy_seed, seed));
       active.push_back(&s);
     }
-    if (!options.batched) policy.Reset(options.policy_seed + static_cast<uint64_t>(first));
     while (!active.empty()) {
       const ActionChunk chunk = policy.Act(Gather(active, to, dim));
-      if (chunk.batch != static_cast<int>(active.size()) || chunk.steps != tp) {
+      if (chunk.batch != static_cast<int>(active.size()) || chunk.steps != steps) {
         throw std::runtime_error("policy returned a chunk of the wrong shape");
       }
       // Episodes are independent (each env owns its MuJoCo model and data),
@@ -127,8 +164,8 @@ std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
       // depend on the split.
       at::parallel_for(0, static_cast<int64_t>(active.size()), 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
-          Execute(*active[static_cast<size_t>(b)], chunk, static_cast<int>(b), first_index, ta,
-                  key, to);
+          Execute(*active[static_cast<size_t>(b)], chunk, static_cast<int>(b), latency, ta, key,
+                  to);
         }
       });
       std::vector<Slot*> still;

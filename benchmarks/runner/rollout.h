@@ -1,8 +1,15 @@
 // Rolls a policy out in an environment with receding-horizon execution: the
-// policy sees the last To observations and returns Tp actions; the runner
-// drops `latency` of them and executes the next Ta, starting at chunk index
-// To - 1 (the action for the newest observation's step, which is where the
-// sequence sampler puts it in training), then asks again.
+// policy sees the last To observations and returns a chunk that starts at
+// the current step; the runner executes Ta of its actions, then asks again.
+// Latency (SPEC E8): while the policy computes, the world advances
+// `latency` control steps, executing the previous chunk's next actions
+// (holding where it has none: the commanded target in absolute mode, zero in
+// delta mode); the new chunk then starts at its index `latency`, the step
+// the world has reached.
+//
+// Every episode has its own policy slot and random stream (seeded from the
+// policy seed and the episode seed), so its record is the same whether it
+// ran alone, in a batch, or in another shard.
 #pragma once
 
 #include <cstdint>
@@ -35,20 +42,21 @@ struct EpisodeRecord {
 };
 
 struct RolloutOptions {
-  int episodes = 50;
-  uint64_t seed_base = 100000;
+  std::vector<uint64_t> seeds;  // one episode per seed
   std::string obs_key;   // empty: the env's default (first) key
   bool batched = true;   // all episodes stepped together, one policy call per decision
-  uint64_t policy_seed = 0;
+  uint64_t policy_seed = 0;  // with each episode's seed, seeds its stream
   // Called after every episode finishes (progress reporting).
   std::function<void(const EpisodeRecord&)> on_episode;
 };
 
 using EnvMaker = std::function<std::unique_ptr<Env>()>;
 
-// Episodes use seeds seed_base, seed_base + 1, ...; records come back in seed
-// order. Batched episodes step their envs in parallel over the LibTorch
+// Records come back in the order of options.seeds. Batched episodes step their envs in parallel over the LibTorch
 // threads: an env must own all its mutable state (no shared globals).
+// seeds first, first + 1, ..., first + count - 1.
+std::vector<uint64_t> SeedRange(uint64_t first, int count);
+
 std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
                                        const RolloutOptions& options);
 

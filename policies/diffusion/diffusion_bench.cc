@@ -56,11 +56,11 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
     const auto obs = torch::rand({b, config.obs_horizon, options.obs_dim}, gen) * 2 - 1;
     const auto actions = torch::rand({b, config.pred_horizon, options.action_dim}, gen) * 2 - 1;
     torch::optim::AdamW optimizer(
-        model.parameters(), torch::optim::AdamWOptions(config.lr)
-                                .betas({config.betas[0], config.betas[1]})
-                                .weight_decay(config.weight_decay));
+        model.parameters(), torch::optim::AdamWOptions(config.training.lr)
+                                .betas({config.training.betas[0], config.training.betas[1]})
+                                .weight_decay(config.training.weight_decay));
     auto step = [&] {
-      OptimizerStep(optimizer, model.PrepareLoss(obs, actions, gen), config.grad_clip);
+      OptimizerStep(optimizer, model.PrepareLoss(obs, actions, gen), config.training.grad_clip);
     };
     for (int i = 0; i < 2; ++i) step();
     for (int round = 0; round < bench.rounds; ++round) {

@@ -1,8 +1,10 @@
 // Every setting of Diffusion Policy (CNN) in one struct (SPEC 5): horizons,
-// network, noise schedule, sampler, guidance and optimisation. Defaults are
-// the CPU configuration; Preset("paper") gives the published sizes. The
-// struct is data: it round-trips through YAML and JSON (checkpoints) and
-// accepts `--set key=value`, and Validate() says which field to change.
+// network, noise schedule, sampler, guidance, and the shared training
+// settings with Diffusion Policy's published values. The member
+// initialisers are the CPU defaults; presets (presets/*.yaml) overlay them.
+// The fields are declared once in Schema() (config_schema.h gives YAML,
+// `--set`, JSON and range checks); Validate() adds the constraints between
+// fields and says which one to change.
 #pragma once
 
 #include <cstdint>
@@ -12,14 +14,21 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "policies/config/config_schema.h"
+#include "policies/training/train_config.h"
+
 namespace bcbench {
+
+struct PolicyPreset;
 
 struct DiffusionConfig {
   // --- Horizons (Push-T values from Chi et al.) ---
   int obs_horizon = 2;     // To: observation steps the policy conditions on
   int pred_horizon = 16;   // Tp: action steps predicted per chunk
-  int action_horizon = 8;  // Ta: steps executed before re-planning; <= Tp - To + 1
-  int latency_steps = 0;   // steps of the chunk skipped to model inference delay; < Ta
+  int action_horizon = 8;  // Ta: steps executed before re-planning
+  // Control steps the world advances while the policy computes (SPEC E8);
+  // Ta + latency_steps <= Tp - To + 1.
+  int latency_steps = 0;
 
   // --- Network: 1-D conditional UNet ---
   // Channel widths per level; each level after the first halves the time
@@ -49,24 +58,17 @@ struct DiffusionConfig {
   double cfg_dropout = 0.0;      // probability of training a sample unconditionally (paper: 0.1)
   double guidance_weight = 0.0;  // w: eps = (1 + w) eps_cond - w eps_uncond; needs cfg_dropout > 0
 
-  // --- Optimisation (Diffusion Policy's defaults) ---
-  double lr = 1e-4;
-  std::vector<double> betas = {0.95, 0.999};  // AdamW (beta1, beta2)
-  double weight_decay = 1e-6;
-  int warmup_steps = 500;  // linear warm-up, then cosine decay to 0 at train_steps
-  int batch_size = 256;
-  int train_steps = 20000;       // optimiser steps (a CPU budget; the paper trains far longer)
-  double ema_power = 0.75;       // EMA decay = 1 - (1 + step)^-ema_power ...
-  double ema_max_decay = 0.9999;  // ... capped here
-  double grad_clip = 0.0;        // max global gradient norm; 0 = off (the paper does not clip)
-  double valid_ratio = 0.02;     // fraction of episodes held out for validation loss
-  uint64_t seed = 0;             // parameter init, batches, noise
+  // --- Optimisation: Diffusion Policy's AdamW, cosine with 500 warm-up
+  // steps, batch 256, EMA 0.75 / 0.9999, no clipping ---
+  TrainingConfig training;
+  uint64_t seed = 0;  // parameter init, batches, noise
 
+  static const ConfigSchema<DiffusionConfig>& Schema();
+  // The keys `eval --set` may change (sampling and execution, not the network).
+  static std::vector<std::string> EvalKeys();
   // Throws std::invalid_argument naming the field, its value and the valid range.
   void Validate() const;
-  // One `--set key=value`; lists as "64,128,256" or "[64, 128, 256]". Does
-  // not validate (several sets may be needed together): call Validate() after.
-  // An unknown key throws with the list of valid keys.
+  // One `--set key=value` (range-checked; call Validate() after a group of sets).
   void Set(const std::string& key, const std::string& value);
 
   // Keys not present keep `base`'s values; unknown keys throw. Validates.
@@ -74,18 +76,18 @@ struct DiffusionConfig {
   static DiffusionConfig FromYaml(const YAML::Node& node);  // over the defaults
   static DiffusionConfig FromJson(const nlohmann::json& json, const DiffusionConfig& base);
   static DiffusionConfig FromJson(const nlohmann::json& json);
-  YAML::Node ToYaml() const;
+  std::string ToYaml() const;
   nlohmann::json ToJson() const;
 
-  // "cpu" (the defaults above) or "paper" (down_dims {256, 512, 1024}, step
-  // embedding 256, DDPM-100 sampling, cfg off): Chi et al.'s Push-T state config.
+  // A preset of presets/NAME.yaml ("cpu": the defaults, "paper": Chi et al.).
   static DiffusionConfig Preset(const std::string& name);
   static std::vector<std::string> Keys();
-  // One line per key: "key (default): what it does".
-  static std::string Help();
 
   int Levels() const { return static_cast<int>(down_dims.size()); }
   int DownsampleFactor() const { return 1 << (Levels() - 1); }
 };
+
+// presets/*.yaml as embedded at build time; "cpu" (the defaults) first.
+const std::vector<PolicyPreset>& DiffusionPresets();
 
 }  // namespace bcbench

@@ -2,18 +2,22 @@
 
 #include <stdexcept>
 
+#include "policies/policy_registry.h"
+
 namespace bcbench {
 
 DiffusionPolicy::DiffusionPolicy(const DiffusionConfig& config, int obs_dim, int action_dim,
                                  torch::Device device)
-    : model_(config, obs_dim, action_dim),
-      device_(device),
-      sample_gen_(at::make_generator<at::CPUGeneratorImpl>(config.seed)) {
+    : model_(config, obs_dim, action_dim), device_(device) {
   model_.to(device);
 }
 
-void DiffusionPolicy::Reset(uint64_t seed) {
-  sample_gen_ = at::make_generator<at::CPUGeneratorImpl>(seed);
+void DiffusionPolicy::StartEpisode(int slot, int slots, uint64_t stream_seed) {
+  if (slot < 0 || slot >= slots) throw std::invalid_argument("episode slot out of range");
+  if (static_cast<int>(slot_gens_.size()) != slots) {
+    slot_gens_.assign(static_cast<size_t>(slots), torch::Generator());
+  }
+  slot_gens_[static_cast<size_t>(slot)] = at::make_generator<at::CPUGeneratorImpl>(stream_seed);
 }
 
 void DiffusionPolicy::SetNormalizers(Normalizer obs, Normalizer actions) {
@@ -25,23 +29,6 @@ void DiffusionPolicy::SetNormalizers(Normalizer obs, Normalizer actions) {
   action_norm_ = std::move(actions);
 }
 
-TrainOptions DiffusionPolicy::GetTrainOptions() const {
-  const DiffusionConfig& c = model_.config();
-  TrainOptions t;
-  t.steps = c.train_steps;
-  t.batch_size = c.batch_size;
-  t.lr = c.lr;
-  t.beta1 = c.betas.at(0);
-  t.beta2 = c.betas.at(1);
-  t.weight_decay = c.weight_decay;
-  t.warmup_steps = c.warmup_steps;
-  t.grad_clip = c.grad_clip;
-  t.ema_power = c.ema_power;
-  t.ema_max_decay = c.ema_max_decay;
-  t.seed = c.seed;
-  return t;
-}
-
 ActionChunk DiffusionPolicy::Act(const ObsHistory& obs) {
   if (obs.steps != ObsHorizon() || obs.dim != model_.obs_dim()) {
     throw std::invalid_argument("observation history of " + std::to_string(obs.steps) + " x " +
@@ -49,19 +36,52 @@ ActionChunk DiffusionPolicy::Act(const ObsHistory& obs) {
                                 std::to_string(ObsHorizon()) + " x " +
                                 std::to_string(model_.obs_dim()));
   }
+  if (static_cast<int>(obs.slots.size()) != obs.batch) {
+    throw std::invalid_argument("observation history without one episode slot per row");
+  }
+  std::vector<torch::Generator> gens;
+  gens.reserve(static_cast<size_t>(obs.batch));
+  for (int slot : obs.slots) {
+    if (slot < 0 || slot >= static_cast<int>(slot_gens_.size()) ||
+        !slot_gens_[static_cast<size_t>(slot)].defined()) {
+      throw std::logic_error("Act on episode slot " + std::to_string(slot) +
+                             " before StartEpisode");
+    }
+    gens.push_back(slot_gens_[static_cast<size_t>(slot)]);
+  }
   std::vector<float> values = obs.values;
   obs_norm_.Normalize(values.data(), static_cast<size_t>(obs.batch) * obs.steps);
   torch::NoGradGuard no_grad;
   const auto input = torch::from_blob(values.data(), {obs.batch, obs.steps, obs.dim},
                                       torch::kFloat32).to(device_);
-  const auto sampled = model_.Sample(input, sample_gen_).to(torch::kCPU).contiguous();
+  // (B, Tp, A) from To - 1 steps back; the chunk starts at the current step.
+  // TODO(row-invariant sampler): one call with every row's stream.
+  std::vector<torch::Tensor> rows;
+  for (int b = 0; b < obs.batch; ++b) {
+    rows.push_back(model_.Sample(input.narrow(0, b, 1), gens[static_cast<size_t>(b)]));
+  }
+  const auto sampled = torch::cat(rows)
+                           .narrow(1, ObsHorizon() - 1, ChunkSteps())
+                           .to(torch::kCPU)
+                           .contiguous();
   ActionChunk chunk;
   chunk.batch = obs.batch;
-  chunk.steps = PredHorizon();
+  chunk.steps = ChunkSteps();
   chunk.dim = model_.action_dim();
   chunk.values.assign(sampled.data_ptr<float>(), sampled.data_ptr<float>() + sampled.numel());
   action_norm_.Unnormalize(chunk.values.data(), static_cast<size_t>(chunk.batch) * chunk.steps);
   return chunk;
 }
+
+// Registered from here: nothing outside policies/diffusion names the policy.
+static const PolicyRegistrar kRegistrar(MakePolicyEntry(
+    "diffusion",
+    "Diffusion Policy (Chi et al. 2023), CNN variant: a 1-D conditional UNet denoises action "
+    "chunks; DDPM training, DDIM or DDPM sampling, FiLM or channel conditioning, "
+    "classifier-free guidance",
+    DiffusionConfig::Schema(), DiffusionPresets(), DiffusionConfig::EvalKeys(),
+    [](const DiffusionConfig& config, int obs_dim, int action_dim, torch::Device device) {
+      return std::make_unique<DiffusionPolicy>(config, obs_dim, action_dim, device);
+    }));
 
 }  // namespace bcbench

@@ -1,8 +1,12 @@
 // Diffusion Policy as a trainable policy: normalises observation histories,
-// samples normalised action chunks from DiffusionModel and unnormalises them.
+// samples normalised action chunks from DiffusionModel (one random stream
+// per episode slot), unnormalises them and returns the part from the current
+// step on (the prediction starts To - 1 steps in the past, where the
+// training windows put it).
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "policies/diffusion/diffusion_model.h"
 #include "policies/trainable_policy.h"
@@ -16,13 +20,19 @@ class DiffusionPolicy : public TrainablePolicy {
 
   std::string Name() const override { return "diffusion"; }
   int ObsHorizon() const override { return model_.config().obs_horizon; }
-  int PredHorizon() const override { return model_.config().pred_horizon; }
+  int ChunkSteps() const override {
+    return model_.config().pred_horizon - model_.config().obs_horizon + 1;
+  }
   int ActionHorizon() const override { return model_.config().action_horizon; }
   int LatencySteps() const override { return model_.config().latency_steps; }
-  void Reset(uint64_t seed) override;
+  void StartEpisode(int slot, int slots, uint64_t stream_seed) override;
   ActionChunk Act(const ObsHistory& obs) override;
 
   torch::nn::Module& Network() override { return *model_.unet(); }
+  Horizons TrainingWindow() const override {
+    const auto& c = model_.config();
+    return {c.obs_horizon, c.pred_horizon, c.action_horizon};
+  }
   torch::Tensor Loss(const torch::Tensor& obs, const torch::Tensor& actions,
                      torch::Generator& gen) override {
     return model_.Loss(obs, actions, gen);
@@ -31,7 +41,8 @@ class DiffusionPolicy : public TrainablePolicy {
                            torch::Generator& gen) override {
     return model_.PrepareLoss(obs, actions, gen);
   }
-  TrainOptions GetTrainOptions() const override;
+  const TrainingConfig& Training() const override { return model_.config().training; }
+  uint64_t Seed() const override { return model_.config().seed; }
   nlohmann::json ConfigJson() const override { return model_.config().ToJson(); }
   void SetNormalizers(Normalizer obs, Normalizer actions) override;
   const Normalizer& ObsNormalizer() const override { return obs_norm_; }
@@ -44,7 +55,7 @@ class DiffusionPolicy : public TrainablePolicy {
   DiffusionModel model_;
   torch::Device device_;
   Normalizer obs_norm_, action_norm_;
-  torch::Generator sample_gen_;
+  std::vector<torch::Generator> slot_gens_;  // one stream per episode slot
 };
 
 }  // namespace bcbench

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -13,7 +14,6 @@
 #include "datasets/atomic_file.h"
 #include "policies/training/checkpoint.h"
 #include "policies/training/ema.h"
-#include "policies/training/lr_schedule.h"
 
 namespace bcbench {
 namespace {
@@ -185,23 +185,49 @@ double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int
   return total / static_cast<double>(count);
 }
 
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(TrainablePolicy& policy) {
+  const TrainingConfig& t = policy.Training();
+  const std::tuple<double, double> betas{t.betas.at(0), t.betas.at(1)};
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (auto& group : policy.ParameterGroups()) {
+    const double decay = group.decay ? t.weight_decay : 0.0;
+    if (t.optimizer == "adam") {
+      groups.emplace_back(group.params, std::make_unique<torch::optim::AdamOptions>(
+                                            torch::optim::AdamOptions(t.lr).betas(betas)
+                                                .weight_decay(decay)));
+    } else {
+      groups.emplace_back(group.params, std::make_unique<torch::optim::AdamWOptions>(
+                                            torch::optim::AdamWOptions(t.lr).betas(betas)
+                                                .weight_decay(decay)));
+    }
+  }
+  if (t.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(std::move(groups),
+                                                torch::optim::AdamOptions(t.lr).betas(betas));
+  }
+  return std::make_unique<torch::optim::AdamW>(std::move(groups),
+                                               torch::optim::AdamWOptions(t.lr).betas(betas));
+}
+
 TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
                   const SequenceSampler* valid, const TrainerSettings& settings) {
-  const TrainOptions opt = policy.GetTrainOptions();
+  const TrainingConfig& opt = policy.Training();
+  const RunConfig& run = settings.run;
+  const int64_t total_steps = run.train_steps;
+  const uint64_t seed = policy.Seed();
   torch::nn::Module& net = policy.Network();
   net.train();
-  torch::optim::AdamW optimizer(
-      net.parameters(), torch::optim::AdamWOptions(opt.lr)
-                            .betas({opt.beta1, opt.beta2})
-                            .weight_decay(opt.weight_decay));
-  EmaWeights ema(net, opt.ema_power, opt.ema_max_decay);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(opt.seed);
+  const auto optimizer_ptr = MakeOptimizer(policy);
+  torch::optim::Optimizer& optimizer = *optimizer_ptr;
+  std::optional<EmaWeights> ema;
+  if (opt.ema) ema.emplace(net, opt.ema_power, opt.ema_max_decay);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const std::string ckpt = settings.out_dir + "/" + kCheckpointFile;
   const std::string log_path = settings.out_dir + "/train_log.csv";
   std::filesystem::create_directories(settings.out_dir);
 
   TrainResult result;
-  TrainingState state{&ema, &optimizer, &gen, 0};
+  TrainingState state{ema ? &*ema : nullptr, &optimizer, &gen, 0};
   std::vector<LogRow> log;
   if (std::filesystem::exists(ckpt)) {
     const auto header = LoadCheckpoint(ckpt, policy, state, /*use_ema=*/false);
@@ -213,6 +239,9 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
     state.step = step;
     SaveCheckpoint(ckpt, policy, state, settings.header);
     WriteFileAtomically(log_path, CsvText(log));
+  };
+  auto swap_ema = [&] {
+    if (ema) ema->Swap();
   };
 
   const int64_t to = train.horizons().obs, tp = train.horizons().pred;
@@ -226,38 +255,36 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
   double elapsed_before = log.empty() ? 0.0 : log.back().elapsed;
   int64_t step = result.start_step;
   bool first_interval = true;
-  while (step < opt.steps) {
-    const double lr = CosineWithWarmup(step, opt.steps, opt.warmup_steps, opt.lr);
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-    }
-    FillBatch(train, policy, opt.seed, step, opt.batch_size, obs, act, order, order_epoch);
+  while (step < total_steps) {
+    const double lr = ScheduledLr(opt, step, total_steps);
+    for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+    FillBatch(train, policy, seed, step, opt.batch_size, obs, act, order, order_epoch);
     const auto loss = OptimizerStep(
         optimizer,
         policy.PrepareLoss(ToTensor(obs, opt.batch_size, to, train.obs_dim(), device),
                            ToTensor(act, opt.batch_size, tp, train.action_dim(), device), gen),
         opt.grad_clip);
     ++step;
-    ema.Update(step);
+    if (ema) ema->Update(step);
     interval_loss += loss.item<double>();
     ++interval_steps;
 
-    const bool last = step == opt.steps;
+    const bool last = step == total_steps;
     const bool do_valid = valid != nullptr && valid->size() > 0 &&
-                          (last || (settings.valid_every > 0 && step % settings.valid_every == 0));
+                          (last || (run.valid_every > 0 && step % run.valid_every == 0));
     const bool do_eval = settings.evaluate &&
-                         (last || (settings.eval_every > 0 && step % settings.eval_every == 0));
-    if (last || step % settings.log_every == 0 || do_valid || do_eval) {
+                         (last || (run.eval_every > 0 && step % run.eval_every == 0));
+    if (last || step % run.log_every == 0 || do_valid || do_eval) {
       const double elapsed =
           elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
       LogRow row{step, interval_loss / interval_steps, lr, -1, elapsed, nlohmann::json::object()};
       if (do_valid || do_eval) {
-        ema.Swap();  // validation and rollouts use the averaged weights
+        swap_ema();  // validation and rollouts use the averaged weights
         net.eval();
         if (do_valid) row.valid_loss = ValidationLoss(policy, *valid, opt.batch_size);
         if (do_eval) row.eval = settings.evaluate(policy);
         net.train();
-        ema.Swap();
+        swap_ema();
       }
       if (first_interval) result.first_loss = row.loss;
       first_interval = false;
@@ -265,9 +292,9 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
       if (row.valid_loss >= 0) result.valid_loss = row.valid_loss;
       const double run_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = (step - result.start_step) * opt.batch_size / std::max(run_seconds, 1e-9);
-      const double eta = (opt.steps - step) * opt.batch_size / std::max(rate, 1e-9);
+      const double eta = (total_steps - step) * opt.batch_size / std::max(rate, 1e-9);
       spdlog::info("step {}/{}  loss {:.4f}  lr {:.2e}  {:.0f} samples/s  ETA {:.0f}s{}{}", step,
-                   opt.steps, row.loss, lr, rate, eta,
+                   total_steps, row.loss, lr, rate, eta,
                    row.valid_loss >= 0 ? fmt::format("  valid {:.4f}", row.valid_loss) : "",
                    row.eval.empty() ? "" : "  eval " + row.eval.dump());
       log.push_back(row);
@@ -277,7 +304,7 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
       interval_loss = 0;
       interval_steps = 0;
     }
-    if (last || (settings.checkpoint_every > 0 && step % settings.checkpoint_every == 0) ||
+    if (last || (run.checkpoint_every > 0 && step % run.checkpoint_every == 0) ||
         step == settings.stop_after) {
       save(step);
     }

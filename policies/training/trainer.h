@@ -1,6 +1,8 @@
-// The shared training loop (SPEC 5): AdamW, cosine LR with warm-up, gradient
-// clipping, EMA, periodic validation and evaluation, atomic checkpoints and
-// exact resume. Every trainable policy goes through it.
+// The shared training loop (SPEC 5): the optimiser (AdamW or Adam, with the
+// policy's parameter groups), LR schedule, gradient clipping and EMA that
+// the policy's TrainingConfig names, periodic validation and evaluation,
+// atomic checkpoints and exact resume (weights, EMA, optimiser and RNG).
+// Every trainable policy goes through it.
 #pragma once
 
 #include <functional>
@@ -11,15 +13,13 @@
 
 #include "datasets/sequence_sampler.h"
 #include "policies/trainable_policy.h"
+#include "policies/training/train_config.h"
 
 namespace bcbench {
 
 struct TrainerSettings {
   std::string out_dir;             // checkpoint.pt and train_log.csv go here
-  int64_t log_every = 100;         // progress line and CSV row
-  int64_t valid_every = 500;       // validation loss (0 = only at the end)
-  int64_t checkpoint_every = 1000; // and always at the end
-  int64_t eval_every = 0;          // periodic rollouts (0 = off)
+  RunConfig run;                   // steps, cadences
   int64_t stop_after = -1;         // stop (as if killed) after this step; tests use it
   nlohmann::json header;           // env, data, obs keys... stored in checkpoints
   // Rollouts with the EMA weights; returns {"success": x, "score": y, ...}.
@@ -37,8 +37,8 @@ struct TrainResult {
 };
 
 // Trains `policy` on windows of `train` (validation on `valid` when it has
-// windows). Resumes from out_dir/checkpoint.pt when it exists. The policy's
-// normalisers must already be set.
+// windows). Resumes from out_dir/checkpoint.pt when it exists. The policy
+// must already be fitted (TrainablePolicy::Fit).
 TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
                   const SequenceSampler* valid, const TrainerSettings& settings);
 
@@ -64,6 +64,9 @@ int DataParallelSlices(const PreparedLoss& loss);
 
 // Validation loss: mean loss over (up to) `max_windows` evenly spread windows
 // with a fixed noise seed, so it is comparable across steps.
+// The optimiser `training` names over the policy's parameter groups.
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(TrainablePolicy& policy);
+
 double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
                       int64_t max_windows = 2048);
 

@@ -62,44 +62,56 @@ class CounterEnv : public Env {
   int t_ = 0;
 };
 
-// Returns what the sequence sampler would pair with the observed window: the
-// window starts To - 1 steps before the newest observation, so chunk index k
-// holds the action of step (newest - (To - 1) + k).
+// Returns the chunk a perfect policy returns: it starts at the current step,
+// so chunk index k holds the action for step newest + k (the counter env's
+// observation is the step count, and the action for step t is t).
 class ReplayPolicy : public Policy {
  public:
-  ReplayPolicy(int to, int tp, int ta) : to_(to), tp_(tp), ta_(ta) {}
+  ReplayPolicy(int to, int steps, int ta) : to_(to), steps_(steps), ta_(ta) {}
   std::string Name() const override { return "replay"; }
   int ObsHorizon() const override { return to_; }
-  int PredHorizon() const override { return tp_; }
+  int ChunkSteps() const override { return steps_; }
   int ActionHorizon() const override { return ta_; }
-  void Reset(uint64_t) override {}
+  void StartEpisode(int slot, int slots, uint64_t stream) override {
+    starts.push_back({slot, slots, stream});
+  }
   ActionChunk Act(const ObsHistory& obs) override {
     ++calls;
     batches.push_back(obs.batch);
-    ActionChunk chunk{obs.batch, tp_, 1, {}};
+    EXPECT_EQ(obs.slots.size(), static_cast<size_t>(obs.batch));
+    ActionChunk chunk{obs.batch, steps_, 1, {}};
     for (int b = 0; b < obs.batch; ++b) {
       const float newest = obs.values[static_cast<size_t>(b * obs.steps + obs.steps - 1)];
       const float oldest = obs.values[static_cast<size_t>(b * obs.steps)];
       // The history is consecutive steps, padded with the first frame at the start.
       EXPECT_EQ(oldest, std::max(0.0f, newest - (to_ - 1)));
-      for (int k = 0; k < tp_; ++k) chunk.values.push_back(newest - (to_ - 1) + k);
+      for (int k = 0; k < steps_; ++k) chunk.values.push_back(newest + k);
     }
     return chunk;
   }
+  struct Start {
+    int slot, slots;
+    uint64_t stream;
+  };
   int calls = 0;
   std::vector<int> batches;
+  std::vector<Start> starts;
 
  private:
-  int to_, tp_, ta_;
+  int to_, steps_, ta_;
 };
 
-TEST(Rollout, ExecutesTaActionsPerCallAlignedWithTheSampler) {
-  ReplayPolicy policy(2, 16, 8);
-  std::vector<double> log;
+RolloutOptions Seeds(int n) {
   RolloutOptions options;
-  options.episodes = 1;
+  options.seeds = SeedRange(100000, n);
+  return options;
+}
+
+TEST(Rollout, ExecutesTaActionsPerCallFromTheCurrentStep) {
+  ReplayPolicy policy(2, 15, 8);
+  std::vector<double> log;
   const auto records =
-      RunEpisodes([&]() { return std::make_unique<CounterEnv>(30, &log); }, policy, options);
+      RunEpisodes([&]() { return std::make_unique<CounterEnv>(30, &log); }, policy, Seeds(1));
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].steps, 30);
   EXPECT_EQ(records[0].policy_calls, 4);  // steps 0, 8, 16, 24
@@ -108,27 +120,42 @@ TEST(Rollout, ExecutesTaActionsPerCallAlignedWithTheSampler) {
   for (int t = 0; t < 30; ++t) EXPECT_EQ(log[t], t) << "step " << t;
 }
 
-TEST(Rollout, LatencyStepsAreDroppedFromTheChunk) {
+TEST(Rollout, LatencyStepsRunThePreviousChunkWhileThePolicyComputes) {
   class Late : public ReplayPolicy {
    public:
-    Late() : ReplayPolicy(2, 16, 4) {}
+    Late() : ReplayPolicy(2, 15, 4) {}
     int LatencySteps() const override { return 2; }
   } policy;
   std::vector<double> log;
-  RolloutOptions options;
-  options.episodes = 1;
-  RunEpisodes([&]() { return std::make_unique<CounterEnv>(8, &log); }, policy, options);
-  // Each call skips 2 actions: step 0 gets the action planned for step 2.
-  ASSERT_EQ(log.size(), 8u);
-  EXPECT_EQ(log[0], 2);
-  EXPECT_EQ(log[3], 5);
-  EXPECT_EQ(log[4], 6);  // second call at step 4
+  RunEpisodes([&]() { return std::make_unique<CounterEnv>(14, &log); }, policy, Seeds(1));
+  // First call (at step 0): no previous chunk, so the world holds the
+  // commanded target (0) for 2 steps, then the chunk runs from its index 2,
+  // the step the world reached. Later calls: the previous chunk's next 2
+  // actions run during the latency, so every action lands on its own step.
+  ASSERT_EQ(log.size(), 14u);
+  const std::vector<double> expected = {0, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+  EXPECT_EQ(log, expected);
+  EXPECT_EQ(policy.calls, 3);  // at steps 0, 6, 12
+}
+
+TEST(Rollout, EveryEpisodeGetsItsOwnSlotAndStream) {
+  ReplayPolicy policy(2, 15, 8);
+  RolloutOptions options = Seeds(3);
+  options.policy_seed = 7;
+  RunEpisodes([]() { return std::make_unique<CounterEnv>(10); }, policy, options);
+  ASSERT_EQ(policy.starts.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(policy.starts[i].slot, i);
+    EXPECT_EQ(policy.starts[i].slots, 3);
+    EXPECT_EQ(policy.starts[i].stream, EpisodeStreamSeed(7, 100000u + i));
+  }
+  EXPECT_NE(EpisodeStreamSeed(7, 100000), EpisodeStreamSeed(8, 100000));
+  EXPECT_NE(EpisodeStreamSeed(7, 100000), EpisodeStreamSeed(7, 100001));
 }
 
 TEST(Rollout, BatchedRunUsesOneCallPerDecisionForAllEpisodes) {
-  ReplayPolicy batched(2, 16, 8), single(2, 16, 8);
-  RolloutOptions options;
-  options.episodes = 5;
+  ReplayPolicy batched(2, 15, 8), single(2, 15, 8);
+  RolloutOptions options = Seeds(5);
   auto make = []() { return std::make_unique<CounterEnv>(20); };
   const auto a = RunEpisodes(make, batched, options);
   options.batched = false;
@@ -144,10 +171,12 @@ TEST(Rollout, BatchedRunUsesOneCallPerDecisionForAllEpisodes) {
 }
 
 TEST(Rollout, RejectsHorizonsThatDoNotFit) {
-  ReplayPolicy policy(4, 8, 8);  // To - 1 + Ta = 11 > Tp
-  RolloutOptions options;
-  options.episodes = 1;
-  EXPECT_THROW(RunEpisodes([]() { return std::make_unique<CounterEnv>(5); }, policy, options),
+  class Late : public ReplayPolicy {
+   public:
+    Late() : ReplayPolicy(2, 8, 7) {}
+    int LatencySteps() const override { return 2; }  // 7 + 2 > 8
+  } policy;
+  EXPECT_THROW(RunEpisodes([]() { return std::make_unique<CounterEnv>(5); }, policy, Seeds(1)),
                std::invalid_argument);
 }
 

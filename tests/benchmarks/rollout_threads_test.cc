@@ -17,15 +17,15 @@ class ChaseBlockPolicy : public Policy {
  public:
   std::string Name() const override { return "chase"; }
   int ObsHorizon() const override { return 2; }
-  int PredHorizon() const override { return 16; }
+  int ChunkSteps() const override { return 16; }
   int ActionHorizon() const override { return 8; }
-  void Reset(uint64_t) override {}
+  void StartEpisode(int, int, uint64_t) override {}
   ActionChunk Act(const ObsHistory& obs) override {
     ActionChunk chunk{obs.batch, 16, 2, {}};
     for (int b = 0; b < obs.batch; ++b) {
       const float* newest = obs.values.data() + (static_cast<size_t>(b) * obs.steps + obs.steps - 1) * obs.dim;
       for (int k = 0; k < 16; ++k) {
-        chunk.values.push_back(newest[2] + 10.0f * static_cast<float>(b % 3) - 10.0f);
+        chunk.values.push_back(newest[2] + 10.0f * static_cast<float>(obs.slots[static_cast<size_t>(b)] % 3) - 10.0f);
         chunk.values.push_back(newest[3] + 5.0f * static_cast<float>(k % 4));
       }
     }
@@ -37,7 +37,7 @@ std::vector<EpisodeRecord> RunWithThreads(int threads) {
   TorchThreadsScope scope(threads);
   ChaseBlockPolicy policy;
   RolloutOptions options;
-  options.episodes = 6;
+  options.seeds = SeedRange(100000, 6);
   options.obs_key = "state";
   auto records = RunEpisodes([] { return MakeEnv("pusht", {{"max_steps", "40"}}); }, policy,
                              options);

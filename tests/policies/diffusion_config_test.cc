@@ -1,4 +1,5 @@
 // DiffusionConfig: defaults, validation messages, --set, YAML and JSON.
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -6,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "policies/diffusion/diffusion_config.h"
+#include "policies/policy_registry.h"
 
 namespace bcbench {
 namespace {
@@ -50,10 +52,12 @@ TEST(DiffusionConfig, PredHorizonMustBeDivisibleByTheDownsamplingFactor) {
 TEST(DiffusionConfig, HorizonsAndProbabilitiesAreRangeChecked) {
   DiffusionConfig config;
   config.action_horizon = 16;  // > Tp - To + 1 = 15
-  EXPECT_THAT(ValidationError(config), AllOf(HasSubstr("action_horizon=16"), HasSubstr("[1, 15]")));
+  EXPECT_THAT(ValidationError(config), AllOf(HasSubstr("action_horizon=16"), HasSubstr("= 15")));
   config = {};
-  config.latency_steps = 8;  // must be < Ta
-  EXPECT_THAT(ValidationError(config), HasSubstr("latency_steps=8"));
+  config.latency_steps = 8;  // Ta + latency must be <= Tp - To + 1
+  EXPECT_THAT(ValidationError(config), HasSubstr("latency_steps = 8"));
+  config.action_horizon = 7;
+  EXPECT_EQ(ValidationError(config), "");
   config = {};
   config.cfg_dropout = 1.5;
   EXPECT_THAT(ValidationError(config), AllOf(HasSubstr("cfg_dropout=1.5"), HasSubstr("[0, 1]")));
@@ -70,7 +74,7 @@ TEST(DiffusionConfig, HorizonsAndProbabilitiesAreRangeChecked) {
   EXPECT_THAT(ValidationError(config), HasSubstr("kernel_size=4"));
   config = {};
   config.sampler = "euler";
-  EXPECT_THAT(ValidationError(config), AllOf(HasSubstr("sampler=euler"), HasSubstr("ddim, ddpm")));
+  EXPECT_THAT(ValidationError(config), AllOf(HasSubstr("sampler=euler"), HasSubstr("ddim | ddpm")));
   config = {};
   config.inference_steps = 101;
   EXPECT_THAT(ValidationError(config), HasSubstr("inference_steps=101"));
@@ -85,10 +89,10 @@ TEST(DiffusionConfig, SetParsesValuesAndRejectsUnknownKeys) {
   config.Set("lr", "3e-4");
   config.Set("seed", "42");
   EXPECT_EQ(config.down_dims, (std::vector<int>{32, 64}));
-  EXPECT_EQ(config.betas, (std::vector<double>{0.9, 0.99}));
+  EXPECT_EQ(config.training.betas, (std::vector<double>{0.9, 0.99}));
   EXPECT_EQ(config.cond, "channels");
   EXPECT_FALSE(config.clip_sample);
-  EXPECT_DOUBLE_EQ(config.lr, 3e-4);
+  EXPECT_DOUBLE_EQ(config.training.lr, 3e-4);
   EXPECT_EQ(config.seed, 42u);
   EXPECT_THAT([&] { config.Set("obs_horizon", "two"); },
               ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("obs_horizon")));
@@ -104,10 +108,10 @@ TEST(DiffusionConfig, RoundTripsThroughYamlAndJson) {
   config.action_horizon = 4;
   config.cfg_dropout = 0.1;
   config.guidance_weight = 2;
-  config.weight_decay = 1e-6;
+  config.training.weight_decay = 1e-6;
   config.prediction_type = "sample";
   config.seed = 9;
-  const auto yaml_text = YAML::Dump(config.ToYaml());
+  const auto yaml_text = config.ToYaml();
   const auto from_yaml = DiffusionConfig::FromYaml(YAML::Load(yaml_text));
   EXPECT_EQ(from_yaml.ToJson(), config.ToJson()) << yaml_text;
   EXPECT_THAT(yaml_text, HasSubstr("weight_decay: 1e-06"));
@@ -124,6 +128,38 @@ TEST(DiffusionConfig, YamlRejectsUnknownKeysAndInvalidValues) {
                                                  DiffusionConfig::Preset("paper"));
   EXPECT_EQ(partial.down_dims, (std::vector<int>{16, 32}));
   EXPECT_EQ(partial.sampler, "ddpm");  // the rest comes from the base
+}
+
+TEST(DiffusionConfig, YamlRejectsDuplicateKeysAndNamesTheRange) {
+  EXPECT_THAT([] { DiffusionConfig::FromYaml(YAML::Load("lr: 1e-3\nlr: 1e-4\n")); },
+              ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("'lr' appears twice")));
+  EXPECT_THAT([] { DiffusionConfig::FromYaml(YAML::Load("batch_size: 1000000000\n")); },
+              ::testing::ThrowsMessage<std::invalid_argument>(
+                  AllOf(HasSubstr("batch_size=1000000000"), HasSubstr("[1, 65536]"))));
+  EXPECT_THAT([] { DiffusionConfig::FromYaml(YAML::Load("down_dims: [64, -1]\n")); },
+              ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("down_dims")));
+  EXPECT_THAT([] { DiffusionConfig::FromYaml(YAML::Load("seed: -3\n")); },
+              ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("seed=-3")));
+}
+
+// The presets are the YAML files in policies/diffusion/presets, embedded in
+// the binary: what a user reads there is what --preset applies.
+TEST(DiffusionConfig, PresetsAreTheYamlFilesInThePolicysFolder) {
+  const std::string dir = std::string(BCBENCH_SOURCE_DIR) + "/policies/diffusion/presets/";
+  for (const auto& preset : DiffusionPresets()) {
+    std::ifstream in(dir + preset.name + ".yaml");
+    ASSERT_TRUE(in.good()) << preset.name;
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, preset.yaml) << preset.name;
+    const auto config = DiffusionConfig::FromYaml(YAML::Load(text));
+    EXPECT_EQ(config.ToJson(), DiffusionConfig::Preset(preset.name).ToJson());
+  }
+  EXPECT_EQ(DiffusionPresets().front().name, "cpu");
+  EXPECT_EQ(DiffusionConfig::Preset("cpu").ToJson(), DiffusionConfig().ToJson());
+  const auto paper = DiffusionConfig::Preset("paper");
+  EXPECT_EQ(paper.step_embed_dim, 256);
+  EXPECT_EQ(paper.sampler, "ddpm");
+  EXPECT_EQ(paper.inference_steps, 100);
 }
 
 }  // namespace

@@ -34,16 +34,15 @@ TEST(Ema, DecayFollowsThePowerLawAndItsCap) {
 }
 
 // A small Diffusion Policy config that trains in seconds.
-DiffusionConfig SmallConfig(int steps) {
+DiffusionConfig SmallConfig() {
   DiffusionConfig c;
   c.down_dims = {16, 32};
   c.step_embed_dim = 16;
   c.pred_horizon = 8;
   c.action_horizon = 4;
-  c.batch_size = 32;
-  c.train_steps = steps;
-  c.warmup_steps = 5;
-  c.lr = 1e-3;
+  c.training.batch_size = 32;
+  c.training.warmup_steps = 5;
+  c.training.lr = 1e-3;
   c.inference_steps = 5;
   c.seed = 3;
   return c;
@@ -83,20 +82,57 @@ std::vector<torch::Tensor> Weights(TrainablePolicy& p) {
   return out;
 }
 
-ObsHistory SomeObs() { return ObsHistory{3, 2, 2, {0.1f, 0, 0.2f, 0, -0.5f, 1, -0.4f, 1, 0.9f, 2, 0.8f, 2}}; }
+ObsHistory SomeObs() {
+  return ObsHistory{3, 2, 2, {0.1f, 0, 0.2f, 0, -0.5f, 1, -0.4f, 1, 0.9f, 2, 0.8f, 2}, {0, 1, 2}};
+}
+
+void StartAll(DiffusionPolicy& p, uint64_t seed) {
+  for (int slot = 0; slot < 3; ++slot) p.StartEpisode(slot, 3, seed + slot);
+}
+
+// Everything a checkpoint restores into a training process.
+struct TrainingSnapshot {
+  std::vector<torch::Tensor> ema, moments;
+  std::vector<int64_t> steps;
+  torch::Tensor rng;
+};
+
+TrainingSnapshot LoadEverything(const DiffusionConfig& c, const std::vector<Episode>& eps,
+                                const std::string& path) {
+  auto p = MakePolicy(c, eps);
+  const auto optimizer = MakeOptimizer(*p);
+  EmaWeights ema(p->Network(), c.training.ema_power, c.training.ema_max_decay);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(12345);
+  LoadCheckpoint(path, *p, TrainingState{&ema, optimizer.get(), &gen, 0}, false);
+  TrainingSnapshot out;
+  for (auto& t : ema.tensors()) out.ema.push_back(t.clone());
+  for (auto& group : optimizer->param_groups()) {
+    for (auto& param : group.params()) {
+      const auto key = c10::guts::to_string(param.unsafeGetTensorImpl());
+      const auto& state =
+          static_cast<torch::optim::AdamWParamState&>(*optimizer->state().at(key));
+      out.moments.push_back(state.exp_avg().clone());
+      out.moments.push_back(state.exp_avg_sq().clone());
+      out.steps.push_back(state.step());
+    }
+  }
+  out.rng = gen.get_state();
+  return out;
+}
 
 TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   torch::set_num_threads(2);
   const auto eps = ToyEpisodes();
-  const DiffusionConfig c = SmallConfig(24);
+  const DiffusionConfig c = SmallConfig();
   const SequenceSampler sampler(eps, {c.obs_horizon, c.pred_horizon, c.action_horizon});
   const std::string dir = testing::ScratchDir();
 
   auto straight = MakePolicy(c, eps);
   TrainerSettings s;
   s.out_dir = dir + "/straight";
-  s.log_every = 8;
-  s.checkpoint_every = 0;
+  s.run.train_steps = 24;
+  s.run.log_every = 8;
+  s.run.checkpoint_every = 0;
   Train(*straight, sampler, nullptr, s);
 
   auto first = MakePolicy(c, eps);
@@ -113,6 +149,25 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   const auto a = Weights(*straight), b = Weights(*second);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "tensor " << i;
+  // Not only the raw weights: the EMA weights, Adam's moments and step
+  // counts, and the RNG stored in the final checkpoints are equal too.
+  const auto x = LoadEverything(c, eps, dir + "/straight/" + kCheckpointFile);
+  const auto y = LoadEverything(c, eps, dir + "/resumed/" + kCheckpointFile);
+  ASSERT_EQ(x.ema.size(), y.ema.size());
+  ASSERT_FALSE(x.ema.empty());
+  for (size_t i = 0; i < x.ema.size(); ++i) EXPECT_TRUE(torch::equal(x.ema[i], y.ema[i])) << "EMA " << i;
+  ASSERT_EQ(x.moments.size(), y.moments.size());
+  ASSERT_FALSE(x.moments.empty());
+  for (size_t i = 0; i < x.moments.size(); ++i) {
+    EXPECT_TRUE(torch::equal(x.moments[i], y.moments[i])) << "optimiser moment " << i;
+  }
+  EXPECT_EQ(x.steps, y.steps);
+  EXPECT_EQ(x.steps.front(), 24);
+  EXPECT_TRUE(torch::equal(x.rng, y.rng));
+  // The EMA differs from the raw weights (so comparing it tests something).
+  bool ema_differs = false;
+  for (size_t i = 0; i < x.ema.size(); ++i) ema_differs = ema_differs || !torch::equal(x.ema[i], a[i]);
+  EXPECT_TRUE(ema_differs);
   // And the run without the resume really moved away from the interrupted weights.
   const auto mid = Weights(*first);
   bool moved = false;
@@ -123,13 +178,14 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
 TEST(Checkpoint, LoadGivesIdenticalActionsAndTornWritesAreNeverLoaded) {
   torch::set_num_threads(2);
   const auto eps = ToyEpisodes();
-  const DiffusionConfig c = SmallConfig(12);
+  const DiffusionConfig c = SmallConfig();
   const SequenceSampler sampler(eps, {c.obs_horizon, c.pred_horizon, c.action_horizon});
   const std::string dir = testing::ScratchDir();
   auto trained = MakePolicy(c, eps);
   TrainerSettings s;
   s.out_dir = dir;
-  s.log_every = 4;
+  s.run.train_steps = 12;
+  s.run.log_every = 4;
   Train(*trained, sampler, nullptr, s);
   const std::string path = dir + "/" + kCheckpointFile;
 
@@ -137,8 +193,8 @@ TEST(Checkpoint, LoadGivesIdenticalActionsAndTornWritesAreNeverLoaded) {
   other_seed.seed = 99;  // different initial weights: loading must overwrite them all
   auto restored = MakePolicy(other_seed, eps);
   LoadCheckpoint(path, *restored, TrainingState{}, /*use_ema=*/false);
-  trained->Reset(7);
-  restored->Reset(7);
+  StartAll(*trained, 7);
+  StartAll(*restored, 7);
   const ActionChunk x = trained->Act(SomeObs()), y = restored->Act(SomeObs());
   EXPECT_EQ(x.values, y.values);
 
@@ -149,7 +205,7 @@ TEST(Checkpoint, LoadGivesIdenticalActionsAndTornWritesAreNeverLoaded) {
   std::filesystem::resize_file(path + ".tmp-4242", size / 2);
   auto again = MakePolicy(other_seed, eps);
   LoadCheckpoint(path, *again, TrainingState{}, false);
-  again->Reset(7);
+  StartAll(*again, 7);
   EXPECT_EQ(again->Act(SomeObs()).values, x.values);
 
   // Had the truncated bytes been the checkpoint, loading fails loudly.
@@ -161,9 +217,9 @@ TEST(Checkpoint, LoadGivesIdenticalActionsAndTornWritesAreNeverLoaded) {
 TEST(Checkpoint, RejectsACheckpointOfADifferentNetwork) {
   const auto eps = ToyEpisodes();
   const std::string dir = testing::ScratchDir();
-  auto p = MakePolicy(SmallConfig(2), eps);
+  auto p = MakePolicy(SmallConfig(), eps);
   SaveCheckpoint(dir + "/c.pt", *p, TrainingState{}, {{"note", "test"}});
-  DiffusionConfig wider = SmallConfig(2);
+  DiffusionConfig wider = SmallConfig();
   wider.down_dims = {16, 64};
   auto q = MakePolicy(wider, eps);
   EXPECT_THROW(LoadCheckpoint(dir + "/c.pt", *q, TrainingState{}, false), CheckpointError);
@@ -175,16 +231,20 @@ double ActionError(DiffusionPolicy& policy, const SequenceSampler& sampler) {
   const auto& h = sampler.horizons();
   double total = 0;
   size_t count = 0;
-  policy.Reset(0);
+  policy.StartEpisode(0, 1, 0);
   for (size_t i = 0; i < sampler.size(); i += 7) {
     std::vector<float> obs(h.obs * sampler.obs_dim()), act(h.pred * sampler.action_dim());
     sampler.Fill(i, obs.data(), act.data());
     const ActionChunk chunk =
-        policy.Act(ObsHistory{1, h.obs, static_cast<int>(sampler.obs_dim()), obs});
+        policy.Act(ObsHistory{1, h.obs, static_cast<int>(sampler.obs_dim()), obs, {0}});
+    // The chunk starts at the newest observation's step: window index To - 1.
     std::vector<float> got = chunk.values;
-    policy.ActionNormalizer().Normalize(got.data(), h.pred);
-    policy.ActionNormalizer().Normalize(act.data(), h.pred);
-    for (size_t k = 0; k < got.size(); ++k) total += (got[k] - act[k]) * (got[k] - act[k]);
+    const size_t a = sampler.action_dim();
+    std::vector<float> want(act.begin() + static_cast<long>((h.obs - 1) * a),
+                            act.begin() + static_cast<long>((h.obs - 1 + chunk.steps) * a));
+    policy.ActionNormalizer().Normalize(got.data(), static_cast<size_t>(chunk.steps));
+    policy.ActionNormalizer().Normalize(want.data(), static_cast<size_t>(chunk.steps));
+    for (size_t k = 0; k < got.size(); ++k) total += (got[k] - want[k]) * (got[k] - want[k]);
     count += got.size();
   }
   return total / count;
@@ -203,10 +263,9 @@ TEST(PushTTraining, LossDropsAndHeldOutActionErrorBeatsTheUntrainedNetwork) {
   DiffusionConfig c;
   c.down_dims = {32, 64, 128};
   c.step_embed_dim = 64;
-  c.batch_size = 64;
-  c.train_steps = 300;
-  c.warmup_steps = 30;
-  c.lr = 1e-3;
+  c.training.batch_size = 64;
+  c.training.warmup_steps = 30;
+  c.training.lr = 1e-3;
   c.seed = 1;
   auto make = [&]() {
     auto p = std::make_unique<DiffusionPolicy>(c, 20, 2, torch::kCPU);
@@ -226,8 +285,9 @@ TEST(PushTTraining, LossDropsAndHeldOutActionErrorBeatsTheUntrainedNetwork) {
   auto policy = make();
   TrainerSettings s;
   s.out_dir = testing::ScratchDir();
-  s.log_every = 50;
-  s.valid_every = 0;
+  s.run.train_steps = 300;
+  s.run.log_every = 50;
+  s.run.valid_every = 0;
   const TrainResult r = Train(*policy, train_sampler, &held_sampler, s);
   EXPECT_LT(r.last_loss, 0.5 * r.first_loss) << "loss did not drop clearly";
   // Evaluate with the EMA weights, as evaluation does.
