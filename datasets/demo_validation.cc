@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "datasets/demo_file.h"
 #include "datasets/demo_layout.h"
+#include "envs/registry.h"
 
 namespace bcbench {
 namespace {
@@ -54,23 +56,67 @@ void CheckKey(hid_t group, const std::string& key, size_t rows,
   if (check_values && info.is_float) CheckFinite(H5ReadFloat(group, key), label);
 }
 
-}  // namespace
+std::vector<double> RowOf(const FloatArray& array, size_t t) {
+  return std::vector<double>(array.row(t), array.row(t) + array.row_size());
+}
 
-bool IsIdleStep(const float* previous_target, const float* target, const std::vector<double>& range,
-                const float* effector_before, const float* effector_after, size_t effector_dim) {
-  for (size_t d = 0; d < range.size(); ++d) {
-    const double from = previous_target != nullptr ? previous_target[d] : 0.0;
-    if (std::abs(static_cast<double>(target[d]) - from) >= kIdleTargetFraction * range[d]) {
-      return false;
+// The env the file's demos were recorded in, built from its env_args, when
+// bcbench can build it; else nullptr and `why_not` says why.
+std::unique_ptr<Env> FileEnv(const DemoFile& file, size_t action_dim, std::string& why_not) {
+  if (!file.has_env_args()) {
+    why_not = "the file has no env_args";
+    return nullptr;
+  }
+  const EnvArgs& args = file.env_args();
+  const std::vector<std::string> names = EnvNames();
+  if (std::find(names.begin(), names.end(), args.env_name) == names.end()) {
+    why_not = "env '" + args.env_name + "' is not a bcbench env";
+    return nullptr;
+  }
+  std::unique_ptr<Env> env;
+  try {
+    env = MakeEnv(args.env_name, args.env_kwargs);
+  } catch (const EnvError& e) {
+    why_not = std::string("env_args do not build the env: ") + e.what();
+    return nullptr;
+  }
+  if (static_cast<size_t>(env->TargetSpec().dim()) != action_dim) {
+    why_not = args.env_name + "'s target has " + std::to_string(env->TargetSpec().dim()) +
+              " dimensions but the actions " + std::to_string(action_dim);
+    return nullptr;
+  }
+  return env;
+}
+
+// What a rollout records and a demo file does not: the target before step 0
+// (absolute mode; from the first simulator state) and the effector after the
+// last step (the last state stepped with the last action, when the demo has
+// effector positions). `ends` holds the demo's first and last state. False
+// when the env does not accept them.
+bool RecoverEpisodeEnds(Env& env, const FloatArray& ends, IdleSequence& sequence) {
+  const size_t n = sequence.commanded.rows();
+  const bool wants_effector = sequence.effector.rows() == n;
+  std::vector<double> initial_target, last_effector;
+  try {
+    if (sequence.mode == ActionMode::kAbsolute) {
+      env.SetSimState(RowOf(ends, 0));
+      initial_target = env.CommandedTarget();
     }
+    if (wants_effector) {
+      env.SetSimState(RowOf(ends, 1));
+      env.Step(RowOf(sequence.commanded, n - 1));
+      last_effector = env.EffectorPosition();
+    }
+  } catch (const EnvError&) {
+    return false;
   }
-  if (effector_before == nullptr || effector_after == nullptr) return true;
-  for (size_t d = 0; d < std::min(effector_dim, range.size()); ++d) {
-    const double moved = std::abs(static_cast<double>(effector_after[d]) - effector_before[d]);
-    if (moved >= kIdleEffectorFraction * range[d]) return false;
-  }
+  if (wants_effector && last_effector.size() != sequence.effector.row_size()) return false;
+  for (double v : initial_target) sequence.initial_target.push_back(static_cast<float>(v));
+  if (wants_effector) sequence.effector.AppendRow(last_effector);
   return true;
 }
+
+}  // namespace
 
 DemoFileSummary ValidateDemoFile(const std::string& path) {
   const DemoFile file = DemoFile::Open(path);
@@ -86,11 +132,11 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
   std::map<std::string, KeyInfo> seen;  // label -> row shape of the first demo
   const std::string& first = file.demo_names().front();
   s.min_length = std::numeric_limits<size_t>::max();
-  const bool delta = s.env_args.env_kwargs.count("action_mode") &&
-                     s.env_args.env_kwargs.at("action_mode") == "delta";
-  std::vector<FloatArray> actions_per_demo;  // kept for the idle pass (small: N x A floats)
-  std::vector<FloatArray> effector_per_demo;  // empty arrays where a demo has none
-  actions_per_demo.reserve(s.num_demos);
+  // Kept for the idle pass (small: N x (A + k) floats per demo): the actions,
+  // effector positions and dones, and the first and last simulator state.
+  std::vector<IdleSequence> idle_per_demo;
+  std::vector<FloatArray> ends_per_demo;  // empty where a demo has no states
+  idle_per_demo.reserve(s.num_demos);
 
   for (const auto& name : file.demo_names()) {
     try {
@@ -158,9 +204,20 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
       s.total_steps += n;
       s.min_length = std::min(s.min_length, n);
       s.max_length = std::max(s.max_length, n);
-      actions_per_demo.push_back(std::move(actions));
-      effector_per_demo.push_back(H5Exists(g, layout::kEffector) ? H5ReadFloat(g, layout::kEffector)
-                                                                  : FloatArray{});
+      IdleSequence idle;
+      idle.commanded = std::move(actions);
+      if (H5Exists(g, layout::kEffector)) idle.effector = H5ReadFloat(g, layout::kEffector);
+      if (H5Exists(g, layout::kDones)) {
+        for (float done : H5ReadFloat(g, layout::kDones).values) idle.done.push_back(done != 0);
+      }
+      idle_per_demo.push_back(std::move(idle));
+      FloatArray ends;
+      if (H5Exists(g, layout::kStates)) {
+        const FloatArray states = H5ReadFloat(g, layout::kStates);
+        ends.AppendRow(RowOf(states, 0));
+        ends.AppendRow(RowOf(states, n - 1));
+      }
+      ends_per_demo.push_back(std::move(ends));
     } catch (const DemoFileError& e) {
       throw DemoFileError(path + ": " + name + ": " + e.what());
     }
@@ -190,11 +247,11 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
     if (label == layout::kStates) s.states = info;
   }
 
-  // Action range, then idle steps relative to it.
-  s.action_dim = actions_per_demo.front().row_size();
+  s.action_dim = idle_per_demo.front().commanded.row_size();
   s.action_min.assign(s.action_dim, std::numeric_limits<float>::max());
   s.action_max.assign(s.action_dim, std::numeric_limits<float>::lowest());
-  for (const auto& a : actions_per_demo) {
+  for (const auto& demo : idle_per_demo) {
+    const FloatArray& a = demo.commanded;
     for (size_t t = 0; t < a.rows(); ++t) {
       for (size_t d = 0; d < s.action_dim; ++d) {
         s.action_min[d] = std::min(s.action_min[d], a.row(t)[d]);
@@ -202,27 +259,38 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
       }
     }
   }
-  std::vector<double> range(s.action_dim);
-  for (size_t d = 0; d < s.action_dim; ++d) {
-    range[d] = std::max(1e-9, static_cast<double>(s.action_max[d]) - s.action_min[d]);
-  }
-  size_t idle = 0;
-  s.idle_uses_effector = true;
-  for (size_t k = 0; k < actions_per_demo.size(); ++k) {
-    const FloatArray& a = actions_per_demo[k];
-    const FloatArray& e = effector_per_demo[k];
-    const bool has_effector = e.rows() == a.rows();
-    s.idle_uses_effector = s.idle_uses_effector && has_effector;
-    for (size_t t = 1; t < a.rows(); ++t) {
-      // effector[t] is before action t, effector[t + 1] after it.
-      const bool known = has_effector && t + 1 < e.rows();
-      if (IsIdleStep(delta ? nullptr : a.row(t - 1), a.row(t), range, known ? e.row(t) : nullptr,
-                     known ? e.row(t + 1) : nullptr, e.row_size())) {
-        ++idle;
-      }
+
+  // Idle steps, against the env's workspace when bcbench can build the env,
+  // else against the file's own action range.
+  const std::unique_ptr<Env> env = FileEnv(file, s.action_dim, s.idle_workspace_note);
+  ActionMode mode = ActionMode::kAbsolute;
+  if (env) {
+    s.idle_env_workspace = true;
+    s.idle_workspace = WorkspaceRange(*env);
+    mode = env->GetActionMode();
+  } else {
+    for (size_t d = 0; d < s.action_dim; ++d) {
+      s.idle_workspace.push_back(
+          std::max(1e-9, static_cast<double>(s.action_max[d]) - s.action_min[d]));
     }
+    const auto it = s.env_args.env_kwargs.find("action_mode");
+    if (it != s.env_args.env_kwargs.end() && it->second == "delta") mode = ActionMode::kDelta;
   }
-  s.idle_fraction = static_cast<double>(idle) / static_cast<double>(s.total_steps);
+  s.idle_uses_effector = true;
+  for (size_t k = 0; k < idle_per_demo.size(); ++k) {
+    IdleSequence& demo = idle_per_demo[k];
+    demo.mode = mode;
+    s.idle_uses_effector = s.idle_uses_effector && demo.effector.rows() > 0;
+    if (!env || ends_per_demo[k].rows() == 0 || !RecoverEpisodeEnds(*env, ends_per_demo[k], demo)) {
+      ++s.idle_demos_without_ends;
+    }
+    const IdleCount count = CountIdleSteps(demo, s.idle_workspace);
+    s.idle_steps += count.idle_steps;
+    s.idle_counted_steps += count.counted_steps;
+    s.longest_idle_streak = std::max(s.longest_idle_streak, count.longest_streak);
+    s.idle_per_demo.push_back(count);
+  }
+  s.idle_fraction = IdleFraction(s.idle_steps, s.idle_counted_steps);
   return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include "datasets/demo.h"
 #include "datasets/hdf5_handles.h"
+#include "datasets/idle_steps.h"
 
 namespace bcbench {
 
@@ -33,10 +34,24 @@ struct DemoFileSummary {
   std::map<std::string, KeyInfo> next_obs;
   std::optional<KeyInfo> states;
   std::map<std::string, size_t> masks;        // mask name -> demo count
-  // Idle steps (see IsIdleStep) over all steps; from the actions, and from
-  // the effector positions when the file has them (bcbench files do).
-  double idle_fraction = 0.0;
-  bool idle_uses_effector = false;
+  // Idle steps (datasets/idle_steps.h), counted as for a rollout of each
+  // demo. The workspace is the commanded-target extent of the file's env,
+  // built through the env registry from env_args; for a file whose env
+  // bcbench cannot build, the range of the file's own actions, and
+  // idle_workspace_note says why.
+  std::vector<IdleCount> idle_per_demo;  // in demo order (DemoFile::demo_names)
+  size_t idle_steps = 0;                 // over all demos
+  size_t idle_counted_steps = 0;
+  double idle_fraction = 0.0;            // idle_steps / idle_counted_steps
+  size_t longest_idle_streak = 0;
+  std::vector<double> idle_workspace;    // the extent used, per dimension
+  bool idle_env_workspace = false;       // from the env, not the actions
+  std::string idle_workspace_note;       // why not from the env, when not
+  bool idle_uses_effector = false;       // every demo has effector positions
+  // Demos whose first and last simulator states could not be replayed in the
+  // env: their step 0 does not count (absolute mode) and their last step is
+  // judged by its target alone.
+  size_t idle_demos_without_ends = 0;
   // Extras, present in bcbench files.
   std::map<int, size_t> mode_histogram;       // mode -> demos
   size_t demos_with_mode = 0;
@@ -52,19 +67,8 @@ struct DemoFileSummary {
 // obs/next_obs/states/rewards/dones/phase/mode_t lengths that differ from actions,
 // mode_t values outside -1..(mode names - 1),
 // NaN/Inf values, dimensions that disagree across demos, a wrong `total` or
-// `num_samples`, or a mask naming a missing demo.
+// `num_samples`, or a mask naming a missing demo. Builds the file's env (when
+// bcbench knows it) for the idle pass's workspace and episode ends.
 DemoFileSummary ValidateDemoFile(const std::string& path);
-
-// One home for the idle-step rule (SPEC 7). A step is idle when the commanded
-// target moves by less than 1% of the workspace in every dimension (absolute
-// actions: consecutive targets; delta actions: the delta against zero, pass
-// previous = nullptr) and, when the effector's positions before and after the
-// step are known, the effector moved less than 0.1% of the workspace: holding
-// still, not pushing slowly. `range` is the workspace extent per dimension.
-inline constexpr double kIdleTargetFraction = 0.01;
-inline constexpr double kIdleEffectorFraction = 0.001;
-bool IsIdleStep(const float* previous_target, const float* target, const std::vector<double>& range,
-                const float* effector_before = nullptr, const float* effector_after = nullptr,
-                size_t effector_dim = 0);
 
 }  // namespace bcbench

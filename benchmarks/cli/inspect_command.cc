@@ -29,6 +29,30 @@ void PrintHistogram(const char* title, const std::map<int, size_t>& counts,
   fmt::print("{:<10}{}\n", title, line);
 }
 
+// Idle steps (datasets/idle_steps.h), counted as for rollouts: step-weighted
+// over the counted steps, against the env's workspace when the env is known.
+void PrintIdle(const DemoFileSummary& s) {
+  fmt::print("{:<10}{:.1f}% of counted steps ({} of {}; longest streak {})\n", "idle",
+             100.0 * s.idle_fraction, s.idle_steps, s.idle_counted_steps, s.longest_idle_streak);
+  const std::string effector =
+      s.idle_uses_effector ? " and the effector < 0.1%" : "; no effector data";
+  if (s.idle_env_workspace) {
+    fmt::print("{:<10}target moves < 1% of {}'s workspace [{:.4g}]{}\n", "", s.env_args.env_name,
+               fmt::join(s.idle_workspace, ", "), effector);
+  } else {
+    fmt::print("{:<10}target moves < 1% of the file's own action range [{:.4g}]{}; {}, so its "
+               "workspace is unknown\n",
+               "", fmt::join(s.idle_workspace, ", "), effector, s.idle_workspace_note);
+  }
+  if (s.idle_demos_without_ends > 0) {
+    fmt::print("{:<10}{} of {} demos counted without their ends (step 0 in absolute mode, the "
+               "last step by its target alone): {}\n",
+               "", s.idle_demos_without_ends, s.num_demos,
+               s.idle_env_workspace ? "their states do not replay in the env"
+                                    : "no env to replay their states in");
+  }
+}
+
 void PrintSummary(const DemoFileSummary& s) {
   fmt::print("{:<10}{}\n", "file", s.path);
   if (s.has_env_args) {
@@ -58,9 +82,7 @@ void PrintSummary(const DemoFileSummary& s) {
     for (const auto& [name, n] : s.masks) parts.push_back(fmt::format("{}: {} demos", name, n));
     fmt::print("{:<10}{}\n", "masks", fmt::join(parts, "   "));
   }
-  fmt::print("{:<10}{:.1f}% of steps (target moves < 1% of the action range{})\n", "idle",
-             100.0 * s.idle_fraction,
-             s.idle_uses_effector ? " and the effector < 0.1%" : "; no effector data");
+  PrintIdle(s);
   if (s.demos_with_mode > 0) PrintHistogram("modes", s.mode_histogram, s.labels.modes);
   if (s.has_phase) PrintHistogram("phases", s.phase_counts, s.labels.phases);
   for (const auto& w : s.warnings) fmt::print("{:<10}{}\n", "warning", w);

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "datasets/demo_validation.h"
+#include "datasets/idle_steps.h"
 
 namespace bcbench {
 
@@ -13,31 +13,23 @@ EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
   const size_t n = record.targets.size();
   if (n == 0) return m;
   const size_t dim = target_range.size();
-  std::vector<float> previous(record.initial_target.begin(), record.initial_target.end());
-  std::vector<float> current(dim);
-  const bool has_effector = record.effector.size() == n && !record.initial_effector.empty();
-  const size_t edim = has_effector ? record.initial_effector.size() : 0;
-  std::vector<float> eff_before(record.initial_effector.begin(), record.initial_effector.end());
-  std::vector<float> eff_after(edim);
-  int idle = 0, streak = 0;
-  for (size_t t = 0; t < n; ++t) {
-    for (size_t d = 0; d < dim; ++d) current[d] = static_cast<float>(record.targets[t][d]);
-    for (size_t d = 0; d < edim; ++d) eff_after[d] = static_cast<float>(record.effector[t][d]);
-    const bool is_idle =
-        IsIdleStep(previous.data(), current.data(), target_range,
-                   has_effector ? eff_before.data() : nullptr,
-                   has_effector ? eff_after.data() : nullptr, edim);
-    eff_before = eff_after;
-    if (is_idle) {
-      ++idle;
-      m.longest_idle_streak = std::max(m.longest_idle_streak, ++streak);
-    } else {
-      streak = 0;
-    }
-    previous = current;
+  // The record holds the target and the effector at reset and after each
+  // step. Targets are absolute in both action modes (a delta step's change is
+  // the difference of consecutive targets), and the effector rows become the
+  // step boundaries 0..n.
+  IdleSequence idle;
+  for (const auto& target : record.targets) idle.commanded.AppendRow(target);
+  for (double v : record.initial_target) idle.initial_target.push_back(static_cast<float>(v));
+  if (record.effector.size() == n && !record.initial_effector.empty()) {
+    idle.effector.AppendRow(record.initial_effector);
+    for (const auto& position : record.effector) idle.effector.AppendRow(position);
   }
-  m.idle_fraction = static_cast<double>(idle) / static_cast<double>(n);
-  m.stalled = !record.success && streak >= kStallSteps;
+  const IdleCount idle_count = CountIdleSteps(idle, target_range);
+  m.idle_steps = static_cast<int>(idle_count.idle_steps);
+  m.idle_counted_steps = static_cast<int>(idle_count.counted_steps);
+  m.idle_fraction = idle_count.Fraction();
+  m.longest_idle_streak = static_cast<int>(idle_count.longest_streak);
+  m.stalled = !record.success && idle_count.final_streak >= static_cast<size_t>(kStallSteps);
 
   // Phase sequence and the length of the final phase.
   int run = 0;

@@ -10,7 +10,11 @@
 namespace bcbench {
 
 struct EpisodeMetrics {
-  double idle_fraction = 0;   // idle steps / steps
+  // Idle steps (datasets/idle_steps.h): every step counts (a rollout knows the
+  // target and effector before its first step and after its last).
+  int idle_steps = 0;
+  int idle_counted_steps = 0;
+  double idle_fraction = 0;   // idle_steps / idle_counted_steps
   int longest_idle_streak = 0;
   bool stalled = false;       // ended in an idle streak >= kStallSteps without success
   bool stuck = false;         // ended in the same phase for >= kStuckSteps without success
@@ -21,8 +25,8 @@ struct EpisodeMetrics {
 inline constexpr int kStallSteps = 20;
 inline constexpr int kStuckSteps = 30;
 
-// `target_range` is high - low of the commanded target per dimension (the
-// workspace); idle steps follow IsIdleStep (target and, when recorded, effector).
+// `target_range` is the workspace, WorkspaceRange(env); idle steps are counted
+// by CountIdleSteps, as for the demos (target and, when recorded, effector).
 EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
                                      const std::vector<double>& target_range,
                                      const std::vector<std::string>& phase_names);

@@ -2,13 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "datasets/idle_steps.h"
+
 namespace bcbench {
 
 std::vector<EpisodeRow> MakeEpisodeRows(const std::vector<EpisodeRecord>& records, const Env& env,
                                         const std::string& policy_name) {
-  const SpaceSpec target = env.TargetSpec();
-  std::vector<double> range(static_cast<size_t>(target.dim()));
-  for (int d = 0; d < target.dim(); ++d) range[static_cast<size_t>(d)] = target.high[d] - target.low[d];
+  const std::vector<double> range = WorkspaceRange(env);
   const auto phases = env.PhaseNames();
   const auto modes = env.ModeNames();
   std::vector<EpisodeRow> rows;
@@ -57,14 +57,14 @@ EvalSummary Summarize(const std::vector<EpisodeRow>& rows) {
     s.successes += r.success ? 1 : 0;
     scores.push_back(r.max_reward);
     s.mean_steps += r.steps;
-    s.idle_fraction += r.metrics.idle_fraction;
+    s.idle_steps += r.metrics.idle_steps;
+    s.idle_counted_steps += r.metrics.idle_counted_steps;
     s.stalls += r.metrics.stalled ? 1 : 0;
     ++s.modes[r.mode];
   }
-  if (!rows.empty()) {
-    s.mean_steps /= rows.size();
-    s.idle_fraction /= rows.size();
-  }
+  if (!rows.empty()) s.mean_steps /= rows.size();
+  s.idle_fraction = IdleFraction(static_cast<size_t>(s.idle_steps),
+                                 static_cast<size_t>(s.idle_counted_steps));
   s.success = WilsonInterval(s.successes, s.episodes);
   s.score = BootstrapMeanInterval(scores);
   return s;

@@ -39,6 +39,10 @@ struct EvalSummary {
   Interval success;    // Wilson 95%
   Interval score;      // mean max reward, bootstrap 95%
   double mean_steps = 0;
+  // Step-weighted over all episodes, as for demo files: idle steps / counted
+  // steps, not the mean of the rows' fractions.
+  int idle_steps = 0;
+  int idle_counted_steps = 0;
   double idle_fraction = 0;
   int stalls = 0;
   std::map<std::string, int> modes;

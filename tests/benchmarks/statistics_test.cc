@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "benchmarks/metrics/episode_metrics.h"
+#include "benchmarks/metrics/episode_rows.h"
 #include "benchmarks/metrics/statistics.h"
 
 namespace bcbench {
@@ -51,12 +52,30 @@ TEST(EpisodeMetrics, IdleStreaksStallsAndPhaseSequence) {
   r.steps = 30;
   const EpisodeMetrics m = ComputeEpisodeMetrics(r, {512, 512}, {"transit", "push"});
   EXPECT_EQ(m.longest_idle_streak, 25);
+  EXPECT_EQ(m.idle_steps, 25);
+  EXPECT_EQ(m.idle_counted_steps, 30);  // step 0 counts against the initial target
   EXPECT_NEAR(m.idle_fraction, 25.0 / 30.0, 1e-12);
   EXPECT_TRUE(m.stalled);
   EXPECT_EQ(m.phase_sequence, "transit>push>transit");
   EXPECT_FALSE(m.stuck);  // the last phase lasted 20 steps < 30
   r.success = true;
   EXPECT_FALSE(ComputeEpisodeMetrics(r, {512, 512}, {"transit", "push"}).stalled);
+}
+
+TEST(EvalSummary, IdleFractionIsStepWeightedOverAllEpisodes) {
+  // 10 idle of 10 steps and 0 idle of 30: 10 / 40 of all steps, as a demo
+  // file counts them, not the mean of the two episodes' fractions (0.5).
+  std::vector<EpisodeRow> rows(2);
+  rows[0].steps = 10;
+  rows[0].metrics.idle_steps = 10;
+  rows[0].metrics.idle_counted_steps = 10;
+  rows[0].metrics.idle_fraction = 1.0;
+  rows[1].steps = 30;
+  rows[1].metrics.idle_counted_steps = 30;
+  const EvalSummary s = Summarize(rows);
+  EXPECT_EQ(s.idle_steps, 10);
+  EXPECT_EQ(s.idle_counted_steps, 40);
+  EXPECT_DOUBLE_EQ(s.idle_fraction, 0.25);
 }
 
 }  // namespace

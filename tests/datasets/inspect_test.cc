@@ -59,6 +59,13 @@ TEST(Inspect, ValidFileSummarisesAndExitsZero) {
   EXPECT_THAT(result.output, HasSubstr("dim 2 float32"));
   EXPECT_THAT(result.output, HasSubstr("left 2 (66.7%)   right 1 (33.3%)"));
   EXPECT_THAT(result.output, HasSubstr("transit 11"));
+  // A foreign env: idle steps against the file's own action range, step 0
+  // uncounted (its target is unknown): 5 + 6 + 7 steps, each moving 10 of
+  // a range of 2070 (< 1%).
+  EXPECT_THAT(result.output, HasSubstr("idle      100.0% of counted steps (18 of 18;"));
+  EXPECT_THAT(result.output, HasSubstr("the file's own action range [2070, 2070]"));
+  EXPECT_THAT(result.output, HasSubstr("env 'toy' is not a bcbench env"));
+  EXPECT_THAT(result.output, HasSubstr("3 of 3 demos counted without their ends"));
   EXPECT_THAT(result.output, HasSubstr("valid"));
 }
 
