@@ -1,5 +1,7 @@
 #include "datasets/demo_recorder.h"
 
+#include <algorithm>
+
 namespace bcbench {
 
 Demo RecordDemo(Env& env, Expert& expert, uint64_t seed) {
@@ -13,13 +15,17 @@ Demo RecordDemo(Env& env, Expert& expert, uint64_t seed) {
     for (const auto& key : keys) demo.obs[key].AppendRow(env.Observation(key));
     states.AppendRow(env.SimState());
     demo.effector.AppendRow(env.EffectorPosition());
-    const std::vector<double> before = env.CommandedTarget();
-    const StepResult result = env.Step(expert.Act());
-    std::vector<double> applied = env.CommandedTarget();
-    if (env.GetActionMode() == ActionMode::kDelta) {
-      for (size_t i = 0; i < applied.size(); ++i) applied[i] -= before[i];
+    // The action is stored as float32, so the env executes exactly the
+    // stored value (rounded, then clipped to the action bounds as Step
+    // would): replaying the file's actions reproduces the episode bit for bit.
+    std::vector<double> action = expert.Act();
+    const SpaceSpec spec = env.ActionSpec();
+    for (size_t i = 0; i < action.size(); ++i) {
+      action[i] = static_cast<float>(action[i]);
+      if (i < spec.low.size()) action[i] = std::clamp(action[i], spec.low[i], spec.high[i]);
     }
-    demo.actions.AppendRow(applied);
+    const StepResult result = env.Step(action);
+    demo.actions.AppendRow(action);
     demo.rewards.push_back(static_cast<float>(result.reward));
     demo.dones.push_back(result.done ? 1 : 0);
     demo.phase.push_back(result.phase);

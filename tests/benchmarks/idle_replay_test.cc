@@ -27,13 +27,9 @@ namespace {
 using testing::RunBcbench;
 using testing::ScratchDir;
 
-// Observations are stored as float32 and the replayed actions are the stored
-// float32 ones, so a replay agrees with the recording to float32 rounding
-// (about 3e-5 px at 512 px), far below the idle thresholds (0.5 px).
-constexpr double kObsTolerance = 1e-3;
-
 // Replays `demo` in `env` from Reset(seed), checking that each observation
-// before a step is the recorded one, and records the episode as
+// before a step is the recorded one (exactly: the recorder executes the
+// stored float32 actions), and records the episode as
 // benchmarks/runner/rollout.cc does.
 EpisodeRecord Replay(Env& env, const Demo& demo) {
   EpisodeRecord rec;
@@ -47,7 +43,7 @@ EpisodeRecord Replay(Env& env, const Demo& demo) {
     for (const auto& [key, recorded] : demo.obs) {
       const std::vector<double> now = env.Observation(key);
       for (size_t d = 0; d < now.size(); ++d) {
-        EXPECT_NEAR(now[d], recorded.row(t)[d], kObsTolerance) << key << " step " << t << " dim " << d;
+        EXPECT_EQ(static_cast<float>(now[d]), recorded.row(t)[d]) << key << " step " << t << " dim " << d;
       }
     }
     const float* a = demo.actions.row(t);
