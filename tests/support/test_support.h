@@ -30,9 +30,9 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `bcbench <args>` (args are passed to the shell as written).
-inline CommandResult RunBcbench(const std::string& args) {
-  const std::string command = std::string(BCBENCH_BINARY) + " " + args + " 2>&1";
+// Runs `<binary> <args>` (args are passed to the shell as written).
+inline CommandResult RunBinary(const std::string& binary, const std::string& args) {
+  const std::string command = binary + " " + args + " 2>&1";
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -43,5 +43,8 @@ inline CommandResult RunBcbench(const std::string& args) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }
+
+// Runs `bcbench <args>`.
+inline CommandResult RunBcbench(const std::string& args) { return RunBinary(BCBENCH_BINARY, args); }
 
 }  // namespace bcbench::testing

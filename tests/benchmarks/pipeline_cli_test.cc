@@ -1,0 +1,166 @@
+// The one pipeline through the real binaries: a policy registered only from
+// its own folder trains and evaluates through the CLI; evaluation rows do not
+// depend on batching, threads or sharding; resume refuses a changed run;
+// eval takes env options and only inference keys; and a trained policy
+// beats the untrained one on held-out seeds.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/test_support.h"
+
+namespace bcbench {
+namespace {
+
+using testing::RunBcbench;
+using testing::RunBinary;
+using testing::ScratchDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const char* const kTinyNet =
+    "--set down_dims=16,32 --set step_embed_dim=16 --set pred_horizon=8 --set action_horizon=4 "
+    "--set batch_size=16 --set warmup_steps=2 --set inference_steps=4";
+
+std::vector<std::string> Lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Rows without the wall-time field (the last), which no run repeats.
+std::vector<std::string> Rows(const std::string& csv) {
+  std::vector<std::string> rows;
+  const auto lines = Lines(csv);
+  for (size_t i = 1; i < lines.size(); ++i) rows.push_back(lines[i].substr(0, lines[i].rfind(',')));
+  return rows;
+}
+
+std::string RecordDemos(const std::string& dir, int episodes, const std::string& extra = "") {
+  const std::string demos = dir + "/demos.hdf5";
+  const auto r = RunBcbench("demos --env pusht --episodes " + std::to_string(episodes) +
+                            " --obs keypoints --out " + demos + " " + extra);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return demos;
+}
+
+TEST(PipelineCli, APolicyRegisteredOnlyInItsOwnFolderTrainsAndEvaluates) {
+  const auto listed = RunBinary(BCBENCH_TOY_BINARY, "policies");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr("toy "));
+  EXPECT_THAT(listed.output, HasSubstr("diffusion "));
+  EXPECT_THAT(RunBcbench("policies").output, Not(HasSubstr("toy ")));  // only that binary links it
+  const auto help = RunBinary(BCBENCH_TOY_BINARY, "policies toy");
+  EXPECT_THAT(help.output, HasSubstr("action_horizon = 4"));
+  EXPECT_THAT(help.output, HasSubstr("train_steps"));
+
+  const std::string dir = ScratchDir();
+  const std::string demos = RecordDemos(dir, 6);
+  const std::string run = dir + "/toy";
+  const auto train = RunBinary(BCBENCH_TOY_BINARY, "train --env pusht --policy toy --data " +
+                                                       demos + " --out " + run +
+                                                       " --steps 200 --log-every 50");
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  const auto log = Lines(run + "/train_log.csv");
+  ASSERT_GE(log.size(), 3u);
+  const double first = std::stod(log[1].substr(log[1].find(',') + 1));
+  const double last = std::stod(log.back().substr(log.back().find(',') + 1));
+  EXPECT_LT(last, 0.5 * first) << "the toy's loss did not drop: " << first << " -> " << last;
+  const std::string csv = dir + "/toy.csv";
+  const auto eval = RunBinary(BCBENCH_TOY_BINARY,
+                              "eval --checkpoint " + run + " --episodes 3 --csv " + csv);
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const auto rows = Rows(csv);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].rfind("pusht,toy,100000,", 0), 0u) << rows[0];
+  // The stock binary does not know the toy, and says so.
+  const auto stock = RunBcbench("eval --checkpoint " + run + " --episodes 1");
+  EXPECT_EQ(stock.exit_code, 2) << stock.output;
+  EXPECT_THAT(stock.output, HasSubstr("unknown policy 'toy'"));
+}
+
+TEST(PipelineCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
+  const std::string dir = ScratchDir();
+  const std::string demos = RecordDemos(dir, 4);
+  const std::string run = dir + "/run";
+  ASSERT_EQ(RunBcbench("train --env pusht --policy diffusion --data " + demos + " --out " + run +
+                       " " + kTinyNet + " --steps 20")
+                .exit_code,
+            0);
+  // DDPM draws noise at every step, so every row depends on its own stream.
+  const std::string common = "eval --checkpoint " + run + " --set sampler=ddpm ";
+  auto eval = [&](const std::string& args, const std::string& name) {
+    const std::string csv = dir + "/" + name + ".csv";
+    const auto r = RunBcbench(args + " --csv " + csv);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return Rows(csv);
+  };
+  const auto batched = eval(common + "--episodes 10", "batched");
+  ASSERT_EQ(batched.size(), 10u);
+  EXPECT_EQ(eval(common + "--episodes 10 --unbatched", "single"), batched);
+  EXPECT_EQ(eval("--threads 1 " + common + "--episodes 10", "one_thread"), batched);
+  auto shards = eval(common + "--episodes 5", "shard0");
+  const auto second = eval(common + "--episodes 5 --seed-base 100005", "shard1");
+  shards.insert(shards.end(), second.begin(), second.end());
+  EXPECT_EQ(shards, batched);
+  // A different policy seed gives different streams, so different rows.
+  EXPECT_NE(eval(common + "--episodes 10 --policy-seed 1", "other_stream"), batched);
+}
+
+TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
+  const std::string dir = ScratchDir();
+  const std::string demos = RecordDemos(dir, 4);
+  const std::string run = dir + "/run";
+  const std::string train = "train --env pusht --policy diffusion --data " + demos + " --out " +
+                            run + " " + kTinyNet;
+  ASSERT_EQ(RunBcbench(train + " --steps 6").exit_code, 0);
+
+  const auto longer = RunBcbench(train + " --steps 12");
+  EXPECT_EQ(longer.exit_code, 2) << longer.output;
+  EXPECT_THAT(longer.output, HasSubstr("train_steps: 6 -> 12"));
+  EXPECT_THAT(longer.output, HasSubstr("another --out"));
+
+  // The same path with other content is another data set.
+  const std::string moved = dir + "/moved.hdf5";
+  std::filesystem::rename(demos, moved);
+  RecordDemos(dir, 4, "--seed 50");
+  const auto changed = RunBcbench(train + " --steps 6");
+  EXPECT_EQ(changed.exit_code, 2) << changed.output;
+  EXPECT_THAT(changed.output, HasSubstr("content differs"));
+  // ... and the same content under another spelling of the path is the same run.
+  std::filesystem::rename(moved, demos);
+  const auto same = RunBcbench("train --env pusht --policy diffusion --data " + dir +
+                               "/./demos.hdf5 --out " + run + " " + kTinyNet + " --steps 6");
+  EXPECT_EQ(same.exit_code, 0) << same.output;
+
+  struct Case {
+    std::string args, says;
+  };
+  const Case bad[] = {
+      {"--set down_dims=8,16", "not a key diffusion can change at evaluation"},
+      {"--set batch_size=4", "inference_steps"},
+      {"--env-opt action_mode=delta", "trained with action_mode=absolute"},
+      {"--env-opt obs=state", "reads observation 'keypoints'"},
+      {"--env-opt colour=red", "colour"},
+      {"--env-opt start", "key=value"},
+  };
+  for (const auto& c : bad) {
+    const auto r = RunBcbench("eval --checkpoint " + run + " --episodes 1 " + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
+  }
+  // Probe-state evaluation: every episode starts from the same state.
+  const std::string csv = dir + "/probe.csv";
+  const auto probe = RunBcbench("eval --checkpoint " + run +
+                                " --episodes 2 --env-opt start=probe --set inference_steps=2 --csv " + csv);
+  ASSERT_EQ(probe.exit_code, 0) << probe.output;
+  EXPECT_EQ(Rows(csv).size(), 2u);
+}
+
+}  // namespace
+}  // namespace bcbench
