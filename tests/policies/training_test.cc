@@ -300,3 +300,72 @@ TEST(PushTTraining, LossDropsAndHeldOutActionErrorBeatsTheUntrainedNetwork) {
 
 }  // namespace
 }  // namespace bcbench
+
+namespace bcbench {
+namespace {
+
+TEST(TrainingConfig, OptimiserGroupsScheduleAndEmaFollowThePolicysConfig) {
+  const auto eps = ToyEpisodes();
+  DiffusionConfig c = SmallConfig();
+  c.training.optimizer = "adam";
+  c.training.decay_all = false;
+  c.training.weight_decay = 0.1;
+  auto p = MakePolicy(c, eps);
+  const auto optimizer = MakeOptimizer(*p);
+  EXPECT_NE(dynamic_cast<torch::optim::Adam*>(optimizer.get()), nullptr);
+  ASSERT_EQ(optimizer->param_groups().size(), 2u);
+  size_t decayed = 0, undecayed = 0;
+  for (auto& group : optimizer->param_groups()) {
+    const double wd = static_cast<torch::optim::AdamOptions&>(group.options()).weight_decay();
+    for (const auto& param : group.params()) {
+      if (wd > 0) {
+        EXPECT_GE(param.dim(), 2);
+        ++decayed;
+      } else {
+        ++undecayed;
+      }
+    }
+  }
+  EXPECT_GT(decayed, 0u);
+  EXPECT_GT(undecayed, 0u);  // biases and GroupNorm scales
+  EXPECT_EQ(decayed + undecayed, p->Network().parameters().size());
+
+  c.training.optimizer = "adamw";
+  c.training.decay_all = true;
+  auto q = MakePolicy(c, eps);
+  const auto adamw = MakeOptimizer(*q);
+  EXPECT_NE(dynamic_cast<torch::optim::AdamW*>(adamw.get()), nullptr);
+  EXPECT_EQ(adamw->param_groups().size(), 1u);
+
+  TrainingConfig t;
+  t.lr = 1.0;
+  t.warmup_steps = 10;
+  EXPECT_DOUBLE_EQ(ScheduledLr(t, 5, 100), 0.5);
+  EXPECT_NEAR(ScheduledLr(t, 55, 100), 0.5, 1e-12);  // half-way down the cosine
+  EXPECT_NEAR(ScheduledLr(t, 100, 100), 0.0, 1e-12);
+  t.lr_schedule = "constant";
+  EXPECT_DOUBLE_EQ(ScheduledLr(t, 5, 100), 0.5);
+  EXPECT_DOUBLE_EQ(ScheduledLr(t, 99, 100), 1.0);
+}
+
+TEST(TrainingConfig, WithoutEmaTheCheckpointHasOnlyTheRawWeights) {
+  torch::set_num_threads(2);
+  const auto eps = ToyEpisodes();
+  DiffusionConfig c = SmallConfig();
+  c.training.ema = false;
+  const SequenceSampler sampler(eps, {c.obs_horizon, c.pred_horizon, c.action_horizon});
+  auto p = MakePolicy(c, eps);
+  TrainerSettings s;
+  s.out_dir = testing::ScratchDir();
+  s.run.train_steps = 4;
+  Train(*p, sampler, nullptr, s);
+  const auto raw = Weights(*p);
+  auto loaded = MakePolicy(c, eps);
+  // use_ema = true falls back to the raw weights when no EMA was kept.
+  LoadCheckpoint(s.out_dir + "/" + kCheckpointFile, *loaded, TrainingState{}, true);
+  const auto got = Weights(*loaded);
+  for (size_t i = 0; i < raw.size(); ++i) EXPECT_TRUE(torch::equal(raw[i], got[i])) << i;
+}
+
+}  // namespace
+}  // namespace bcbench
