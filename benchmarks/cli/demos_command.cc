@@ -108,7 +108,8 @@ void AddDemosCommand(CLI::App& app, CommandActions& actions) {
   cmd->add_option("--episodes", a->episodes, "number of successful demos to record")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  cmd->add_option("--seed", a->seed, "first episode seed")->capture_default_str();
+  cmd->add_option("--seed", a->seed, "first episode seed")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--out", a->out, "output .hdf5 file (parent folders are created)")->required();
   cmd->add_option("--obs", a->obs, "default observation key recorded first (e.g. state, keypoints); every key is recorded");
   cmd->add_option("--action-mode", a->action_mode, "absolute (targets) or delta (target changes)")

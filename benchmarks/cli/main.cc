@@ -1,7 +1,9 @@
 // bcbench: behaviour-cloning benchmark suite on MuJoCo.
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -35,9 +37,13 @@ int main(int argc, char** argv) {
       "Run `bcbench <command> --help` for a command's options."};
   app.require_subcommand(1);
   bcbench::GlobalOptions global;
+  // More threads than a few per core only oversubscribe (and tens of
+  // thousands exhaust the process), so the count is bounded.
+  const int max_threads = 4 * std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   app.add_option("--threads", global.threads,
-                 "LibTorch intra-op threads (default 0 = all cores; LibTorch alone would use 1)")
-      ->check(CLI::NonNegativeNumber);
+                 "LibTorch intra-op threads (default 0 = all cores; LibTorch alone would use 1; "
+                 "at most 4 per core)")
+      ->check(CLI::Range(0, max_threads));
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
 

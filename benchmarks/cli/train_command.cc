@@ -56,7 +56,8 @@ void AddTrainCommand(CLI::App& app, CommandActions& actions) {
                   "before --config and --set");
   cmd->add_option("--config", a->config, "YAML file of policy (and run) config keys");
   cmd->add_option("--set", a->sets, "override one config key: key=value (repeatable)");
-  cmd->add_option("--seed", a->seed, "training seed (overrides the config's seed)");
+  cmd->add_option("--seed", a->seed, "training seed (overrides the config's seed)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--steps", a->steps, "optimiser steps (run key train_steps; default 20000)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();

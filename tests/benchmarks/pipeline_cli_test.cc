@@ -148,12 +148,21 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
       {"--env-opt obs=state", "reads observation 'keypoints'"},
       {"--env-opt colour=red", "colour"},
       {"--env-opt start", "key=value"},
+      {"--seed-base -5", "--seed-base"},
+      {"--policy-seed -1", "--policy-seed"},
   };
   for (const auto& c : bad) {
     const auto r = RunBcbench("eval --checkpoint " + run + " --episodes 1 " + c.args);
     EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
   }
+  // A thread count far beyond the cores is refused, not attempted.
+  const auto threads = RunBcbench("--threads 100000 policies");
+  EXPECT_EQ(threads.exit_code, 2) << threads.output;
+  EXPECT_THAT(threads.output, HasSubstr("--threads"));
+  const auto seed = RunBcbench(train + " --seed -3");
+  EXPECT_EQ(seed.exit_code, 2) << seed.output;
+
   // Probe-state evaluation: every episode starts from the same state.
   const std::string csv = dir + "/probe.csv";
   const auto probe = RunBcbench("eval --checkpoint " + run +
