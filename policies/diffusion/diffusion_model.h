@@ -78,11 +78,12 @@ class DiffusionModel {
   // On the CPU in float32 (the fast path, UnetFastInference, rebuilt when a
   // weight has changed since the last call) row b's result depends only on
   // norm_obs[b] and gens[b]: bitwise the same whatever the batch size, the
-  // other rows and the LibTorch thread count, and (the GEMM kernels being
-  // the same FMA chains) on AVX2 and AVX-512 machines. Each row, or guided
+  // other rows and the LibTorch thread count. Each row, or guided
   // (conditioned, unconditional) pair, runs its whole denoising loop as a
   // batch of its own; the rows are spread over the LibTorch threads, each
-  // with its own workspace. On CUDA, and on the module path
+  // with its own workspace. (The GEMMs also give the same bits on AVX2 and
+  // AVX-512 machines; the other kernels are not checked across machines.)
+  // On CUDA, and on the module path
   // (SetFastInference(false)), only the noise is per row: the batch runs
   // through the network together, and the numbers may depend on the batch.
   torch::Tensor Sample(const torch::Tensor& norm_obs, std::vector<torch::Generator>& gens);

@@ -7,7 +7,8 @@
 // - activations stay time-major (B, L, C), the layout of the action chunk,
 //   so a convolution is one GEMM of contiguous row copies (im2col of whole
 //   rows) against weights packed once; at a few rows the GEMM is a
-//   register-tiled AVX-512 kernel (BLAS would re-pack the weights per call);
+//   register-tiled AVX-512 or AVX2 kernel (BLAS would re-pack the weights
+//   per call);
 // - bias, GroupNorm, Mish, FiLM and the residual add are one pass per block;
 // - FiLM is linear in Mish(cond) = [Mish(step embedding), Mish(obs)]: the
 //   step part is tabulated for every timestep at construction and the
