@@ -79,6 +79,27 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
     }
   }
 
+  if (!options.compare_batches.empty()) {
+    torch::set_num_threads(options.compare_threads);
+    bench.compare_threads = torch::get_num_threads();
+    for (int batch : options.compare_batches) {
+      torch::Generator gen = at::detail::createCPUGenerator(config.seed + 3);
+      const auto obs = torch::rand({batch, config.obs_horizon, options.obs_dim}, gen) * 2 - 1;
+      std::vector<torch::Generator> gens;
+      for (int b = 0; b < batch; ++b) gens.push_back(at::detail::createCPUGenerator(100 + b));
+      DenoiserBench::SamplerTiming timing;
+      timing.batch = batch;
+      timing.per_row_ms = timing.whole_batch_ms = 1e30;
+      for (int round = 0; round < bench.rounds; ++round) {
+        Best(timing.whole_batch_ms,
+             MedianSeconds(options.compare_reps, [&] { model.SampleWholeBatch(obs, gen); }));
+        Best(timing.per_row_ms,
+             MedianSeconds(options.compare_reps, [&] { model.Sample(obs, gens); }));
+      }
+      bench.samplers.push_back(timing);
+    }
+  }
+
   if (!options.inference) return bench;
   // Batch 1 on one thread: what a single environment waits for.
   torch::set_num_threads(1);

@@ -1,11 +1,14 @@
 // Speed of Diffusion Policy's denoiser (SPEC 9), measured in-process for
 // `bcbench perf`: training throughput and its FLOP efficiency against a
 // sgemm the caller measured in the same process, one forward at batch 1 on
-// one thread (module and fast path), and a whole DDIM chunk at batch 1.
+// one thread (module and fast path), a whole DDIM chunk at batch 1, and
+// optionally the per-row sampler against the whole-batch one at a few batch
+// sizes.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "policies/diffusion/diffusion_config.h"
 
@@ -23,6 +26,12 @@ struct DenoiserBenchOptions {
   bool train = true;       // time training (with its sgemm rounds)
   bool inference = true;   // time batch-1 forwards and chunks
   int rounds = 3;          // every figure is the best of this many alternating rounds
+  // Chunks at these batch sizes through DiffusionModel::Sample (per-row,
+  // one generator per row) and SampleWholeBatch, at compare_threads
+  // LibTorch threads; empty: not measured.
+  std::vector<int> compare_batches;
+  int compare_threads = 2;
+  int compare_reps = 5;
   // 1024^3 sgemm FLOP/s at the current thread count, measured by the caller;
   // called once per round, between the training rounds, so the efficiency
   // compares the two under the same conditions. Empty: no efficiency.
@@ -46,6 +55,15 @@ struct DenoiserBench {
   double chunk_module_ms = 0;        // DiffusionModel::Sample on the module path
   double chunk_fast_ms = 0;          // DiffusionModel::Sample (fast path, the default)
   int chunk_steps = 0;               // network evaluations per chunk
+  // One per compare_batches entry: milliseconds per chunk of `batch` rows,
+  // per round the median of compare_reps calls, then the best round.
+  struct SamplerTiming {
+    int batch = 0;
+    double per_row_ms = 0;      // Sample(obs, gens): each row on its own
+    double whole_batch_ms = 0;  // SampleWholeBatch(obs, gen): rows share the GEMMs
+  };
+  int compare_threads = 0;
+  std::vector<SamplerTiming> samplers;
 };
 
 // Restores the LibTorch thread count it found.

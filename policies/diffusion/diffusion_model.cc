@@ -1,11 +1,15 @@
 #include "policies/diffusion/diffusion_model.h"
 
-#include <ATen/Parallel.h>
-
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include "policies/diffusion/unet_cpu_ops.h"
 #include "policies/diffusion/unet_fast_inference.h"
@@ -72,7 +76,7 @@ torch::Device DiffusionModel::device() const { return unet_->parameters().front(
 
 void DiffusionModel::to(torch::Device device) {
   unet_->to(device);
-  fast_.clear();
+  fast_.reset();
 }
 
 void DiffusionModel::CheckShapes(const torch::Tensor& norm_obs,
@@ -144,13 +148,15 @@ bool DiffusionModel::UseFastPath(const torch::Tensor& like) const {
          like.scalar_type() == torch::kFloat32 && device().is_cpu();
 }
 
-UnetFastInference& DiffusionModel::FastPath(size_t slice) {
-  if (fast_.size() <= slice) fast_.resize(slice + 1);
-  auto& fast = fast_[slice];
-  if (!fast || !fast->IsCurrent(*unet_)) {
-    fast = std::make_unique<UnetFastInference>(*unet_, scheduler_.NumTrainTimesteps());
+const UnetFastInference& DiffusionModel::FastPath() {
+  if (!fast_ || !fast_->IsCurrent(*unet_)) {
+    fast_ = std::make_unique<UnetFastInference>(*unet_, scheduler_.NumTrainTimesteps());
   }
-  return *fast;
+  return *fast_;
+}
+
+void DiffusionModel::EnsureWorkspaces(size_t count) {
+  while (workspaces_.size() < count) workspaces_.push_back(std::make_unique<UnetFastWorkspace>());
 }
 
 int DiffusionModel::FastPathSlices(int64_t rows) const {
@@ -167,75 +173,178 @@ int DiffusionModel::FastPathSlices(int64_t rows) const {
   return static_cast<int>(std::max<int64_t>(slices, 1));
 }
 
+DiffusionModel::Condition DiffusionModel::SamplingCondition(const torch::Tensor& norm_obs) const {
+  const int64_t batch = norm_obs.size(0);
+  const auto options = norm_obs.options();
+  if (config_.guidance_weight == 0) {
+    return MakeCondition(norm_obs, torch::zeros({batch, 1}, options));
+  }
+  const auto null_flag =
+      torch::cat({torch::zeros({batch, 1}, options), torch::ones({batch, 1}, options)});
+  return MakeCondition(torch::cat({norm_obs, norm_obs}), null_flag);
+}
+
+torch::Tensor DiffusionModel::Guide(const torch::Tensor& output) const {
+  const double w = config_.guidance_weight;
+  if (w == 0) return output;
+  const auto parts = output.chunk(2);
+  return parts[0] * (1 + w) - parts[1] * w;
+}
+
+torch::Tensor DiffusionModel::Denoise(torch::Tensor x, const Denoiser& denoise,
+                                      const NoiseDraw& noise) const {
+  if (config_.sampler == "ddpm") {
+    for (int t : scheduler_.DdpmTimesteps()) {
+      const auto out = denoise(x, t);
+      x = scheduler_.DdpmStep(out, t, x, t > 0 ? noise() : torch::Tensor());
+    }
+  } else {
+    const int ratio = scheduler_.NumTrainTimesteps() / config_.inference_steps;
+    for (int t : scheduler_.DdimTimesteps(config_.inference_steps)) {
+      x = scheduler_.DdimStep(denoise(x, t), t, t - ratio, x);
+    }
+  }
+  return x;
+}
+
+torch::Tensor DiffusionModel::SampleBatch(const torch::Tensor& norm_obs, const NoiseDraw& noise) {
+  const int64_t batch = norm_obs.size(0);
+  const bool guided = config_.guidance_weight != 0;
+  // Guidance runs the conditioned and the unconditional rows as one batch.
+  const int64_t rows = guided ? 2 * batch : batch;
+  const auto options = norm_obs.options();
+  const auto cond = SamplingCondition(norm_obs);
+  const bool fast = UseFastPath(norm_obs);
+  // Fast-path slices: [first row, row count) each, with their own workspace.
+  std::vector<std::pair<int64_t, int64_t>> slices;
+  const UnetFastInference* fast_path = fast ? &FastPath() : nullptr;
+  if (fast) {
+    const int n = FastPathSlices(rows);
+    EnsureWorkspaces(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const int64_t first = rows * i / n, last = rows * (i + 1) / n;
+      slices.emplace_back(first, last - first);
+      fast_path->SetCondition(cond.global.narrow(0, first, last - first), last - first,
+                              *workspaces_[static_cast<size_t>(i)]);
+    }
+  }
+  auto fast_forward = [&](const torch::Tensor& input, int t) {
+    if (slices.size() == 1) return fast_path->Forward(input, t, cond.local, *workspaces_[0]);
+    std::vector<torch::Tensor> outs(slices.size());
+    at::parallel_for(0, static_cast<int64_t>(slices.size()), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const auto [first, count] = slices[static_cast<size_t>(i)];
+        const auto local = cond.local.defined() ? cond.local.narrow(0, first, count) : cond.local;
+        outs[static_cast<size_t>(i)] = fast_path->Forward(input.narrow(0, first, count), t, local,
+                                                          *workspaces_[static_cast<size_t>(i)]);
+      }
+    });
+    return torch::cat(outs);
+  };
+  auto denoise = [&](const torch::Tensor& sample, int t) {
+    const auto input = guided ? torch::cat({sample, sample}) : sample;
+    return Guide(fast ? fast_forward(input, t)
+                      : unet_->forward(input, torch::full({rows}, t, options.dtype(torch::kLong)),
+                                       cond.global, cond.local));
+  };
+  return Denoise(noise(), denoise, noise);
+}
+
+torch::Tensor DiffusionModel::SampleRows(const torch::Tensor& norm_obs,
+                                         std::vector<torch::Generator>& gens) {
+  const int64_t batch = norm_obs.size(0);
+  const int64_t row_size = static_cast<int64_t>(config_.pred_horizon) * action_dim_;
+  const bool guided = config_.guidance_weight != 0;
+  const UnetFastInference& fast = FastPath();
+  // One worker per thread, each with its own workspace, taking the next row
+  // until none is left: which thread runs a row changes nothing in it.
+  const int64_t workers =
+      std::min<int64_t>(batch, at::in_parallel_region() ? 1 : at::get_num_threads());
+  EnsureWorkspaces(static_cast<size_t>(std::max<int64_t>(workers, 1)));
+  auto result = torch::empty({batch, config_.pred_horizon, action_dim_}, norm_obs.options());
+  float* out = result.data_ptr<float>();
+  const auto row_like = torch::empty({1, config_.pred_horizon, action_dim_}, norm_obs.options());
+  std::atomic<int64_t> next_row{0};
+  at::parallel_for(0, workers, 1, [&](int64_t worker, int64_t /*end*/) {
+    c10::InferenceMode inference;
+    UnetFastWorkspace& workspace = *workspaces_[static_cast<size_t>(worker)];
+    for (int64_t b = next_row++; b < batch; b = next_row++) {
+      const auto cond = SamplingCondition(norm_obs.narrow(0, b, 1));
+      fast.SetCondition(cond.global, guided ? 2 : 1, workspace);
+      auto denoise = [&](const torch::Tensor& sample, int t) {
+        return Guide(
+            fast.Forward(guided ? torch::cat({sample, sample}) : sample, t, cond.local, workspace));
+      };
+      auto noise = [&] { return RandnLike(row_like, gens[static_cast<size_t>(b)]); };
+      const auto x = Denoise(noise(), denoise, noise).contiguous();
+      std::memcpy(out + b * row_size, x.data_ptr<float>(), sizeof(float) * row_size);
+    }
+  });
+  return result;
+}
+
+torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs,
+                                     std::vector<torch::Generator>& gens) {
+  CheckShapes(norm_obs, nullptr);
+  const int64_t batch = norm_obs.size(0);
+  if (static_cast<int64_t>(gens.size()) != batch) {
+    throw std::invalid_argument("DiffusionModel::Sample: " + std::to_string(gens.size()) +
+                                " generators for a batch of " + std::to_string(batch) +
+                                "; pass one per row");
+  }
+  std::unordered_set<const void*> seen;
+  for (const auto& gen : gens) {
+    if (!gen.defined() || !seen.insert(gen.unsafeGetGeneratorImpl()).second) {
+      throw std::invalid_argument(
+          "DiffusionModel::Sample: every row needs a generator of its own (one is undefined or "
+          "appears twice)");
+    }
+  }
+  if (UseFastPath(norm_obs)) return SampleRows(norm_obs, gens);
+  torch::Tensor x;
+  {
+    c10::InferenceMode inference;
+    const auto row_like = torch::empty({1, config_.pred_horizon, action_dim_}, norm_obs.options());
+    x = SampleBatch(norm_obs, [&] {
+      std::vector<torch::Tensor> rows;
+      for (auto& gen : gens) rows.push_back(RandnLike(row_like, gen));
+      return torch::cat(rows);
+    });
+  }
+  // A normal (not inference-mode) tensor, so callers may modify it in place.
+  return x.clone();
+}
+
 torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs, torch::Generator& gen) {
+  CheckShapes(norm_obs, nullptr);
+  const int64_t batch = norm_obs.size(0);
+  std::vector<torch::Generator> gens;
+  if (batch == 1) {
+    gens.push_back(gen);
+  } else {
+    const auto seeds =
+        torch::randint(std::numeric_limits<int64_t>::max(), {batch}, gen,
+                       torch::TensorOptions().dtype(torch::kLong).device(gen.device()))
+            .to(torch::kCPU);
+    const auto seed = seeds.accessor<int64_t, 1>();
+    for (int64_t b = 0; b < batch; ++b) {
+      gens.push_back(gen.clone());
+      gens.back().set_current_seed(static_cast<uint64_t>(seed[b]));
+    }
+  }
+  return Sample(norm_obs, gens);
+}
+
+torch::Tensor DiffusionModel::SampleWholeBatch(const torch::Tensor& norm_obs,
+                                               torch::Generator& gen) {
   CheckShapes(norm_obs, nullptr);
   torch::Tensor x;
   {
     c10::InferenceMode inference;
-    const int64_t batch = norm_obs.size(0);
-    const double w = config_.guidance_weight;
-    const bool guided = w != 0;
-    // Guidance runs the conditioned and the unconditional rows as one batch.
-    const int64_t rows = guided ? 2 * batch : batch;
-    const auto options = norm_obs.options();
-    const auto null_flag =
-        guided ? torch::cat({torch::zeros({batch, 1}, options), torch::ones({batch, 1}, options)})
-               : torch::zeros({batch, 1}, options);
-    const auto cond = MakeCondition(guided ? torch::cat({norm_obs, norm_obs}) : norm_obs, null_flag);
-
-    x = RandnLike(torch::empty({batch, config_.pred_horizon, action_dim_}, options), gen);
-    const bool fast = UseFastPath(x);
-    // Fast-path slices: [first row, row count) each, with their own scratch.
-    std::vector<std::pair<int64_t, int64_t>> slices;
-    if (fast) {
-      const int n = FastPathSlices(rows);
-      for (int i = 0; i < n; ++i) {
-        const int64_t first = rows * i / n, last = rows * (i + 1) / n;
-        slices.emplace_back(first, last - first);
-        const auto global =
-            cond.global.defined() ? cond.global.narrow(0, first, last - first) : cond.global;
-        FastPath(static_cast<size_t>(i)).SetCondition(global, last - first);
-      }
-    }
-    auto fast_forward = [&](const torch::Tensor& input, int t) {
-      if (slices.size() == 1) return fast_[0]->Forward(input, t, cond.local);
-      std::vector<torch::Tensor> outs(slices.size());
-      at::parallel_for(0, static_cast<int64_t>(slices.size()), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          const auto [first, count] = slices[static_cast<size_t>(i)];
-          const auto local =
-              cond.local.defined() ? cond.local.narrow(0, first, count) : cond.local;
-          outs[static_cast<size_t>(i)] =
-              fast_[static_cast<size_t>(i)]->Forward(input.narrow(0, first, count), t, local);
-        }
-      });
-      return torch::cat(outs);
-    };
-    auto denoise = [&](const torch::Tensor& sample, int t) {
-      const auto input = guided ? torch::cat({sample, sample}) : sample;
-      auto out = fast ? fast_forward(input, t)
-                      : unet_->forward(input, torch::full({rows}, t, options.dtype(torch::kLong)),
-                                       cond.global, cond.local);
-      if (guided) {
-        const auto parts = out.chunk(2);
-        out = parts[0] * (1 + w) - parts[1] * w;
-      }
-      return out;
-    };
-
-    if (config_.sampler == "ddpm") {
-      for (int t : scheduler_.DdpmTimesteps()) {
-        const auto out = denoise(x, t);
-        x = scheduler_.DdpmStep(out, t, x, t > 0 ? RandnLike(x, gen) : torch::Tensor());
-      }
-    } else {
-      const int ratio = scheduler_.NumTrainTimesteps() / config_.inference_steps;
-      for (int t : scheduler_.DdimTimesteps(config_.inference_steps)) {
-        x = scheduler_.DdimStep(denoise(x, t), t, t - ratio, x);
-      }
-    }
+    const auto like =
+        torch::empty({norm_obs.size(0), config_.pred_horizon, action_dim_}, norm_obs.options());
+    x = SampleBatch(norm_obs, [&] { return RandnLike(like, gen); });
   }
-  // A normal (not inference-mode) tensor, so callers may modify it in place.
   return x.clone();
 }
 

@@ -11,11 +11,12 @@
 // vector) keeps "no observation" distinct from a real observation that
 // normalises to 0, and keeps the architecture independent of cfg_dropout.
 //
-// Randomness comes only from the torch::Generator passed in; draws are made
-// on that generator's device and moved to the data's, so a CPU generator
+// Randomness comes only from the torch::Generators passed in; draws are made
+// on the generator's device and moved to the data's, so a CPU generator
 // gives the same numbers for CPU and CUDA data.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,7 @@
 namespace bcbench {
 
 class UnetFastInference;
+class UnetFastWorkspace;
 
 class DiffusionModel {
  public:
@@ -63,20 +65,45 @@ class DiffusionModel {
 
   // (B, Tp, action_dim) normalised actions for norm_obs (B, To, obs_dim):
   // DDIM with config.inference_steps steps or DDPM with all training steps,
-  // starting from noise drawn from `gen`. With guidance_weight w != 0 the
-  // conditioned and unconditional passes run as one batch of 2B and combine
-  // as (1 + w) out_cond - w out_uncond (for prediction_type = sample the
-  // same combination of x0 predictions). Runs without autograd. On the CPU in
-  // float32 it uses UnetFastInference (same outputs within float rounding),
-  // rebuilt when a weight has changed since the last call. With several
-  // LibTorch threads and a batch big enough that every layer's GEMM goes to
-  // BLAS anyway, the rows are split into one slice per thread and each
-  // slice runs the whole network on its own thread (one fork/join per
-  // network evaluation instead of one per operator); rows are independent,
-  // so the numbers do not depend on the thread count. Not thread-safe.
+  // starting from noise. With guidance_weight w != 0 every row also runs an
+  // unconditional pass, and the two outputs combine as
+  // (1 + w) out_cond - w out_uncond (for prediction_type = sample the same
+  // combination of x0 predictions). Runs without autograd; not thread-safe.
+  //
+  // Row b's noise (the initial noise and, for DDPM, every step's) comes only
+  // from gens[b]: a (1, Tp, action_dim) draw on that generator's device,
+  // moved to the data's. gens.size() must be B and no generator may appear
+  // twice (std::invalid_argument otherwise).
+  //
+  // On the CPU in float32 (the fast path, UnetFastInference, rebuilt when a
+  // weight has changed since the last call) row b's result depends only on
+  // norm_obs[b] and gens[b]: bitwise the same whatever the batch size, the
+  // other rows and the LibTorch thread count. Each row, or guided
+  // (conditioned, unconditional) pair, runs its whole denoising loop as a
+  // batch of its own; the rows are spread over the LibTorch threads, each
+  // with its own workspace. (The GEMMs also give the same bits on AVX2 and
+  // AVX-512 machines; the other kernels are not checked across machines.)
+  // On CUDA, and on the module path
+  // (SetFastInference(false)), only the noise is per row: the batch runs
+  // through the network together, and the numbers may depend on the batch.
+  torch::Tensor Sample(const torch::Tensor& norm_obs, std::vector<torch::Generator>& gens);
+
+  // The same with one generator for the batch. A batch of one uses `gen` as
+  // its row's generator (Sample(obs, gen) equals Sample(obs, {gen})); a
+  // larger batch seeds one generator per row from B draws of `gen`, so a
+  // row's noise depends on gen's state and on the row's place in the batch.
   torch::Tensor Sample(const torch::Tensor& norm_obs, torch::Generator& gen);
 
-  // How many slices a fast-path evaluation of `rows` rows runs in at the
+  // The whole-batch sampler: `gen` draws the noise of all rows at once and
+  // the rows share every GEMM of the fast path, so a row's numbers depend on
+  // the batch (its size, the other rows, the thread count's slicing).
+  // Kept as the speed reference for the per-row sampler (bcbench perf).
+  // With several LibTorch threads and a batch big enough that every layer's
+  // GEMM goes to BLAS anyway, the rows are split into FastPathSlices slices,
+  // each running the whole network on its own thread.
+  torch::Tensor SampleWholeBatch(const torch::Tensor& norm_obs, torch::Generator& gen);
+
+  // How many slices SampleWholeBatch's fast path runs `rows` rows in at the
   // current thread count (1: unsplit).
   int FastPathSlices(int64_t rows) const;
 
@@ -88,20 +115,38 @@ class DiffusionModel {
     torch::Tensor global;  // (B, global_cond_dim)
     torch::Tensor local;   // (B, Tp, local channels) or undefined
   };
+  // A network evaluation of the sampler: (B, Tp, A) sample and timestep to
+  // the guided output; and a draw of (B, Tp, A) noise.
+  using Denoiser = std::function<torch::Tensor(const torch::Tensor&, int)>;
+  using NoiseDraw = std::function<torch::Tensor()>;
+
   // null_flag (B, 1) in {0, 1}; rows with 1 get zeroed observation features.
   Condition MakeCondition(const torch::Tensor& norm_obs, const torch::Tensor& null_flag) const;
+  // The network's condition for norm_obs (B, To, obs_dim): B rows, or with
+  // guidance 2B rows, the B conditioned ones first.
+  Condition SamplingCondition(const torch::Tensor& norm_obs) const;
+  // The guided output of a network output for SamplingCondition's rows.
+  torch::Tensor Guide(const torch::Tensor& output) const;
+  // The DDIM or DDPM loop from x (the initial noise).
+  torch::Tensor Denoise(torch::Tensor x, const Denoiser& denoise, const NoiseDraw& noise) const;
+  // The whole batch through the network at once (module or sliced fast path).
+  torch::Tensor SampleBatch(const torch::Tensor& norm_obs, const NoiseDraw& noise);
+  // The fast path, row by row, over the LibTorch threads.
+  torch::Tensor SampleRows(const torch::Tensor& norm_obs, std::vector<torch::Generator>& gens);
   void CheckShapes(const torch::Tensor& norm_obs, const torch::Tensor* norm_actions) const;
   bool UseFastPath(const torch::Tensor& like) const;
-  // The fast path for worker `slice` (0 when unsplit), current with the weights.
-  UnetFastInference& FastPath(size_t slice = 0);
+  // The fast path, current with the weights.
+  const UnetFastInference& FastPath();
+  // Workspaces 0 .. count-1 of the fast path (one per thread or slice).
+  void EnsureWorkspaces(size_t count);
 
   DiffusionConfig config_;
   int obs_dim_, action_dim_;
   NoiseScheduler scheduler_;
   ConditionalUnet1D unet_{nullptr};
   bool fast_inference_enabled_ = true;
-  // One per worker slice; each rebuilt whenever a weight changes.
-  std::vector<std::unique_ptr<UnetFastInference>> fast_;
+  std::unique_ptr<UnetFastInference> fast_;  // rebuilt whenever a weight changes
+  std::vector<std::unique_ptr<UnetFastWorkspace>> workspaces_;
 };
 
 // The UNet options a config and data shapes imply (shared with the fast path

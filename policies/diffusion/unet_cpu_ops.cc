@@ -1,8 +1,10 @@
 #include "policies/diffusion/unet_cpu_ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 #include <dlfcn.h>
 
@@ -298,99 +300,202 @@ SgemmFn Sgemm() {
 }
 
 #if BCBENCH_X86
-// Few-row GEMM tiles with AVX-512 intrinsics: a tile of C stays in
-// registers (16 of the 32 zmm) over all of k while each row of B is read
-// once. Measured on one Zen 5 core: 8 x 32 tiles ~220 GFLOP/s at 8-16 rows,
-// 4 x 64 ~130-215 at 4 rows, where OpenBLAS reaches 40-80 (it packs all of
-// B first) and auto-vectorised C++ 80-185.
-__attribute__((target("avx512f"))) void Tile8x32(int64_t k, const float* a, int64_t lda,
-                                                 const float* b, int64_t ldb, float* c,
-                                                 int64_t ldc) {
-  __m512 acc[8][2];
-  for (auto& row : acc) row[0] = row[1] = _mm512_setzero_ps();
-  for (int64_t i = 0; i < k; ++i) {
-    const __m512 b0 = _mm512_loadu_ps(b + i * ldb);
-    const __m512 b1 = _mm512_loadu_ps(b + i * ldb + 16);
-    for (int r = 0; r < 8; ++r) {
-      const __m512 ai = _mm512_set1_ps(a[r * lda + i]);
-      acc[r][0] = _mm512_fmadd_ps(ai, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(ai, b1, acc[r][1]);
-    }
-  }
-  for (int r = 0; r < 8; ++r) {
-    _mm512_storeu_ps(c + r * ldc, acc[r][0]);
-    _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
-  }
-}
+// Few-row GEMM tiles: a tile of C stays in registers over all of k while
+// each row of B is read once. Every element is one FMA chain over k from 0,
+// whatever the tile (full, column tail under a mask, row remainder) and the
+// vector width, so all tiles, and the AVX2 and AVX-512 kernels, give the
+// same bits. Measured on one Zen 5 core: AVX-512 8 x 32 tiles ~220 GFLOP/s
+// at 8-16 rows, 4 x 64 ~130-215 at 4 rows, where OpenBLAS reaches 40-80 (it
+// packs all of B first) and auto-vectorised C++ 80-185.
 
-__attribute__((target("avx512f"))) void Tile4x64(int64_t k, const float* a, int64_t lda,
-                                                 const float* b, int64_t ldb, float* c,
-                                                 int64_t ldc) {
-  __m512 acc[4][4];
-  for (auto& row : acc) row[0] = row[1] = row[2] = row[3] = _mm512_setzero_ps();
+// kRows x kVectors vectors of 16 columns; with kTail the last vector holds
+// only the columns in `tail` (the others are neither read nor written).
+template <int kRows, int kVectors, bool kTail>
+__attribute__((target("avx512f"))) void TileAvx512(int64_t k, const float* a, int64_t lda,
+                                                   const float* b, int64_t ldb, float* c,
+                                                   int64_t ldc, __mmask16 tail) {
+  constexpr int kLast = kVectors - 1;
+  __m512 acc[kRows][kVectors];
+  for (auto& row : acc) {
+    for (auto& v : row) v = _mm512_setzero_ps();
+  }
   for (int64_t i = 0; i < k; ++i) {
     const float* bi = b + i * ldb;
-    const __m512 b0 = _mm512_loadu_ps(bi), b1 = _mm512_loadu_ps(bi + 16);
-    const __m512 b2 = _mm512_loadu_ps(bi + 32), b3 = _mm512_loadu_ps(bi + 48);
-    for (int r = 0; r < 4; ++r) {
+    __m512 bv[kVectors];
+    for (int j = 0; j < kVectors; ++j) {
+      bv[j] = kTail && j == kLast ? _mm512_maskz_loadu_ps(tail, bi + 16 * j)
+                                  : _mm512_loadu_ps(bi + 16 * j);
+    }
+    for (int r = 0; r < kRows; ++r) {
       const __m512 ai = _mm512_set1_ps(a[r * lda + i]);
-      acc[r][0] = _mm512_fmadd_ps(ai, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(ai, b1, acc[r][1]);
-      acc[r][2] = _mm512_fmadd_ps(ai, b2, acc[r][2]);
-      acc[r][3] = _mm512_fmadd_ps(ai, b3, acc[r][3]);
+      for (int j = 0; j < kVectors; ++j) acc[r][j] = _mm512_fmadd_ps(ai, bv[j], acc[r][j]);
     }
   }
-  for (int r = 0; r < 4; ++r) {
-    for (int j = 0; j < 4; ++j) _mm512_storeu_ps(c + r * ldc + 16 * j, acc[r][j]);
-  }
-}
-
-// Whatever the tiles leave: rows [m0, m1) x columns [n0, n1).
-void GemmRemainder(int64_t m0, int64_t m1, int64_t n0, int64_t n1, int64_t k, const float* a,
-                   int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
-  for (int64_t r = m0; r < m1; ++r) {
-    float* cr = c + r * ldc;
-    std::fill(cr + n0, cr + n1, 0.0f);
-    for (int64_t i = 0; i < k; ++i) {
-      const float ai = a[r * lda + i];
-      const float* bi = b + i * ldb;
-      for (int64_t j = n0; j < n1; ++j) cr[j] += ai * bi[j];
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < kVectors; ++j) {
+      if (kTail && j == kLast) {
+        _mm512_mask_storeu_ps(c + r * ldc + 16 * j, tail, acc[r][j]);
+      } else {
+        _mm512_storeu_ps(c + r * ldc + 16 * j, acc[r][j]);
+      }
     }
   }
 }
 
-void SmallGemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-               int64_t ldb, float* c, int64_t ldc) {
+// kRows rows of C, all n columns: kVectors-wide tiles, then 16 columns at
+// a time, the last under a mask.
+template <int kRows, int kVectors>
+__attribute__((target("avx512f"))) void RowsAvx512(int64_t n, int64_t k, const float* a,
+                                                   int64_t lda, const float* b, int64_t ldb,
+                                                   float* c, int64_t ldc) {
+  int64_t col = 0;
+  for (; col + 16 * kVectors <= n; col += 16 * kVectors) {
+    TileAvx512<kRows, kVectors, false>(k, a, lda, b + col, ldb, c + col, ldc, 0);
+  }
+  for (; col + 16 <= n; col += 16) {
+    TileAvx512<kRows, 1, false>(k, a, lda, b + col, ldb, c + col, ldc, 0);
+  }
+  if (col < n) {
+    const auto tail = static_cast<__mmask16>((1u << (n - col)) - 1);
+    TileAvx512<kRows, 1, true>(k, a, lda, b + col, ldb, c + col, ldc, tail);
+  }
+}
+
+// The same with 256-bit registers (16 of them): 4 x 16 tiles keep 8
+// accumulators, enough to cover the FMA latency on two ports.
+template <int kRows, int kVectors, bool kTail>
+__attribute__((target("avx2,fma"))) void TileAvx2(int64_t k, const float* a, int64_t lda,
+                                                  const float* b, int64_t ldb, float* c,
+                                                  int64_t ldc, __m256i tail) {
+  constexpr int kLast = kVectors - 1;
+  __m256 acc[kRows][kVectors];
+  for (auto& row : acc) {
+    for (auto& v : row) v = _mm256_setzero_ps();
+  }
+  for (int64_t i = 0; i < k; ++i) {
+    const float* bi = b + i * ldb;
+    __m256 bv[kVectors];
+    for (int j = 0; j < kVectors; ++j) {
+      bv[j] = kTail && j == kLast ? _mm256_maskload_ps(bi + 8 * j, tail)
+                                  : _mm256_loadu_ps(bi + 8 * j);
+    }
+    for (int r = 0; r < kRows; ++r) {
+      const __m256 ai = _mm256_broadcast_ss(a + r * lda + i);
+      for (int j = 0; j < kVectors; ++j) acc[r][j] = _mm256_fmadd_ps(ai, bv[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < kVectors; ++j) {
+      if (kTail && j == kLast) {
+        _mm256_maskstore_ps(c + r * ldc + 8 * j, tail, acc[r][j]);
+      } else {
+        _mm256_storeu_ps(c + r * ldc + 8 * j, acc[r][j]);
+      }
+    }
+  }
+}
+
+template <int kRows, int kVectors>
+__attribute__((target("avx2,fma"))) void RowsAvx2(int64_t n, int64_t k, const float* a,
+                                                  int64_t lda, const float* b, int64_t ldb,
+                                                  float* c, int64_t ldc) {
+  int64_t col = 0;
+  for (; col + 8 * kVectors <= n; col += 8 * kVectors) {
+    TileAvx2<kRows, kVectors, false>(k, a, lda, b + col, ldb, c + col, ldc, __m256i{});
+  }
+  for (; col + 8 <= n; col += 8) {
+    TileAvx2<kRows, 1, false>(k, a, lda, b + col, ldb, c + col, ldc, __m256i{});
+  }
+  if (col < n) {
+    // Lanes below n - col get an all-ones mask word (their sign bit set).
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i tail =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n - col)), lanes);
+    TileAvx2<kRows, 1, true>(k, a, lda, b + col, ldb, c + col, ldc, tail);
+  }
+}
+
+// Row blocks of kBig rows, then one of kSmall rows, then the last rows one
+// at a time; each block runs the row kernel `Rows<rows, vectors>`.
+using RowKernel = void (*)(int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*,
+                           int64_t);
+
+void SmallGemm(const RowKernel big, int64_t big_rows, const RowKernel small, int64_t small_rows,
+               const RowKernel single, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float* c, int64_t ldc) {
   int64_t row = 0;
-  for (; row + 8 <= m; row += 8) {
-    int64_t col = 0;
-    for (; col + 32 <= n; col += 32) {
-      Tile8x32(k, a + row * lda, lda, b + col, ldb, c + row * ldc + col, ldc);
-    }
-    GemmRemainder(row, row + 8, col, n, k, a, lda, b, ldb, c, ldc);
+  for (; row + big_rows <= m; row += big_rows)
+    big(n, k, a + row * lda, lda, b, ldb, c + row * ldc, ldc);
+  for (; row + small_rows <= m; row += small_rows) {
+    small(n, k, a + row * lda, lda, b, ldb, c + row * ldc, ldc);
   }
-  for (; row + 4 <= m; row += 4) {
-    int64_t col = 0;
-    for (; col + 64 <= n; col += 64) {
-      Tile4x64(k, a + row * lda, lda, b + col, ldb, c + row * ldc + col, ldc);
-    }
-    GemmRemainder(row, row + 4, col, n, k, a, lda, b, ldb, c, ldc);
-  }
-  GemmRemainder(row, m, 0, n, k, a, lda, b, ldb, c, ldc);
+  for (; row < m; ++row) single(n, k, a + row * lda, lda, b, ldb, c + row * ldc, ldc);
 }
 
+void SmallGemmAvx512(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+                     const float* b, int64_t ldb, float* c, int64_t ldc) {
+  SmallGemm(RowsAvx512<8, 2>, 8, RowsAvx512<4, 4>, 4, RowsAvx512<1, 4>, m, n, k, a, lda, b, ldb,
+            c, ldc);
+}
+
+void SmallGemmAvx2(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                   int64_t ldb, float* c, int64_t ldc) {
+  SmallGemm(RowsAvx2<4, 2>, 4, RowsAvx2<2, 4>, 2, RowsAvx2<1, 4>, m, n, k, a, lda, b, ldb, c,
+            ldc);
+}
+
+GemmIsa DetectGemmIsa() {
+  if (__builtin_cpu_supports("avx512f")) return GemmIsa::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return GemmIsa::kAvx2Fma;
+  return GemmIsa::kBlasOnly;
+}
+#else
+GemmIsa DetectGemmIsa() { return GemmIsa::kBlasOnly; }
 #endif  // BCBENCH_X86
 
+std::atomic<GemmIsa>& GemmIsaSetting() {
+  static std::atomic<GemmIsa> isa{DetectGemmIsa()};
+  return isa;
+}
+
 }  // namespace
+
+GemmIsa GemmIsaInUse() { return GemmIsaSetting().load(std::memory_order_relaxed); }
+
+bool CpuSupports(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kBlasOnly:
+      return true;
+    case GemmIsa::kAvx2Fma:
+      return DetectGemmIsa() != GemmIsa::kBlasOnly;  // every AVX-512 CPU has AVX2 and FMA
+    case GemmIsa::kAvx512:
+      return DetectGemmIsa() == GemmIsa::kAvx512;
+  }
+  return false;
+}
+
+GemmIsa ForceGemmIsaForTesting(GemmIsa isa) {
+  if (!CpuSupports(isa)) {
+    throw std::invalid_argument("ForceGemmIsaForTesting: this CPU cannot run the requested kernel");
+  }
+  return GemmIsaSetting().exchange(isa);
+}
 
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
 #if BCBENCH_X86
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (m <= kFewRowsGemmMaxRows && avx512) {
-    SmallGemm(m, n, k, a, lda, b, ldb, c, ldc);
-    return;
+  if (m <= kFewRowsGemmMaxRows) {
+    switch (GemmIsaInUse()) {
+      case GemmIsa::kAvx512:
+        SmallGemmAvx512(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+      case GemmIsa::kAvx2Fma:
+        SmallGemmAvx2(m, n, k, a, lda, b, ldb, c, ldc);
+        return;
+      case GemmIsa::kBlasOnly:
+        break;
+    }
   }
 #endif
   if (const SgemmFn fn = Sgemm()) {

@@ -64,9 +64,26 @@ void MishForward(const float* x, float* y, int64_t n);
 // batch-1 forward has 4 to 16) take a register-blocked kernel that streams
 // B once: BLAS would first copy ("pack") all of B, which at so few rows
 // costs as much as the arithmetic. More rows go to the BLAS LibTorch uses.
+//
+// The few-row kernel computes every element of C the same way whatever its
+// place in the tiling and whichever instruction set runs it: one fused
+// multiply-add chain over k in order, from 0 (c = fma(a_i, b_i, c) for
+// i = 0 .. k-1). So a row's result does not depend on the other rows nor on
+// m, n or the tile it fell in, and AVX2 and AVX-512 machines agree bitwise.
+// BLAS gives no such promise (its blocking depends on the shape).
 constexpr int64_t kFewRowsGemmMaxRows = 64;  // Gemm's few-row kernel takes m <= this
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc);
+
+// Which few-row kernel Gemm runs: AVX-512 where the CPU has avx512f, else
+// AVX2 with FMA where it has both, else none (every Gemm goes to BLAS).
+enum class GemmIsa { kBlasOnly, kAvx2Fma, kAvx512 };
+GemmIsa GemmIsaInUse();
+bool CpuSupports(GemmIsa isa);
+// Tests only: makes Gemm use `isa` from now on (process-wide), so the AVX2
+// kernel can be checked on an AVX-512 machine. Throws std::invalid_argument
+// when this CPU cannot run it. Returns the one in use before.
+GemmIsa ForceGemmIsaForTesting(GemmIsa isa);
 
 // --- Autograd wrappers (float32 CPU tensors) ---
 

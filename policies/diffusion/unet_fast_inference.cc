@@ -157,10 +157,11 @@ bool UnetFastInference::IsCurrent(const ConditionalUnet1DImpl& unet) const {
   return true;
 }
 
-void UnetFastInference::SetCondition(const torch::Tensor& global_cond, int64_t batch) {
-  batch_ = batch;
+void UnetFastInference::SetCondition(const torch::Tensor& global_cond, int64_t batch,
+                                     UnetFastWorkspace& ws) const {
+  ws.batch_ = batch;
   const int film_width = plan_.film_width;
-  obs_film_.assign(static_cast<size_t>(batch * film_width), 0.0f);
+  ws.obs_film_.assign(static_cast<size_t>(batch * film_width), 0.0f);
   const int g = plan_.options.global_cond_dim;
   if (g == 0) return;
   TORCH_CHECK(global_cond.dim() == 2 && global_cond.size(0) == batch && global_cond.size(1) == g,
@@ -168,11 +169,12 @@ void UnetFastInference::SetCondition(const torch::Tensor& global_cond, int64_t b
   auto activated = ToVector(global_cond);
   unet_cpu::MishForward(activated.data(), activated.data(), static_cast<int64_t>(activated.size()));
   Gemm(static_cast<int>(batch), film_width, g, activated.data(), g,
-       obs_film_weight_.data_ptr<float>(), film_width, obs_film_.data(), film_width);
+       obs_film_weight_.data_ptr<float>(), film_width, ws.obs_film_.data(), film_width);
 }
 
-int UnetFastInference::Im2Col(const std::vector<Source>& sources, int length, int out_length,
-                              int stride, const std::vector<int>& offsets) {
+int UnetFastInference::Im2Col(UnetFastWorkspace& ws, const std::vector<Source>& sources,
+                              int length, int out_length, int stride,
+                              const std::vector<int>& offsets) {
   std::vector<unet_cpu::RowBlock> blocks;
   int channels = 0;
   for (const auto& s : sources) {
@@ -180,9 +182,9 @@ int UnetFastInference::Im2Col(const std::vector<Source>& sources, int length, in
     channels += s.channels;
   }
   const int width = static_cast<int>(offsets.size()) * channels;
-  Ensure(col_, batch_ * out_length * width);
-  unet_cpu::Im2ColForward(blocks, batch_, length, out_length, stride,
-                          std::vector<int64_t>(offsets.begin(), offsets.end()), col_.data());
+  Ensure(ws.col_, ws.batch_ * out_length * width);
+  unet_cpu::Im2ColForward(blocks, ws.batch_, length, out_length, stride,
+                          std::vector<int64_t>(offsets.begin(), offsets.end()), ws.col_.data());
   return width;
 }
 
@@ -195,61 +197,65 @@ void UnetFastInference::ConvRows(const Conv& conv, int rows, const float* col, i
   }
 }
 
-void UnetFastInference::NormMish(const float* h, const Conv& conv, const Norm& norm, int length,
-                                 int film_offset, const float* residual, float* output) {
+void UnetFastInference::NormMish(const UnetFastWorkspace& ws, const float* h, const Conv& conv,
+                                 const Norm& norm, int length, int film_offset,
+                                 const float* residual, float* output) const {
   unet_cpu::EpilogueArgs args;
   args.h = h;
   args.conv_bias = conv.bias.data();
   args.gamma = norm.gamma.data();
   args.beta = norm.beta.data();
   if (film_offset >= 0) {
-    args.film = film_.data() + film_offset;
+    args.film = ws.film_.data() + film_offset;
     args.film_stride = plan_.film_width;
   }
   args.residual = residual;
-  args.batch = batch_;
+  args.batch = ws.batch_;
   args.length = length;
   args.channels = conv.out;
   args.groups = norm.groups;
   unet_cpu::EpilogueForward(args, output, nullptr, nullptr);
 }
 
-void UnetFastInference::RunResBlock(const ResBlock& block, const std::vector<Source>& input,
-                                    int length, float* output) {
-  const int rows = static_cast<int>(batch_) * length;
+void UnetFastInference::RunResBlock(UnetFastWorkspace& ws, const ResBlock& block,
+                                    const std::vector<Source>& input, int length,
+                                    float* output) const {
+  const int rows = static_cast<int>(ws.batch_) * length;
   const int out = block.conv1.out;
   const auto offsets = SameOffsets(block.conv1.taps);
-  int width = Im2Col(input, length, length, 1, offsets);
-  Ensure(h_, static_cast<int64_t>(rows) * out);
-  Ensure(r_, static_cast<int64_t>(rows) * out);
-  Gemm(rows, out, width, col_.data(), width, block.conv1.w.data(), out, h_.data(), out);
+  int width = Im2Col(ws, input, length, length, 1, offsets);
+  Ensure(ws.h_, static_cast<int64_t>(rows) * out);
+  Ensure(ws.r_, static_cast<int64_t>(rows) * out);
+  Gemm(rows, out, width, ws.col_.data(), width, block.conv1.w.data(), out, ws.h_.data(), out);
   // The residual reads the block input, which is the centre tap of these
   // im2col rows (already concatenated when the input is [x, skip]).
-  const float* centre = col_.data() + (block.conv1.taps / 2) * block.conv1.in;
+  const float* centre = ws.col_.data() + (block.conv1.taps / 2) * block.conv1.in;
   const float* residual = nullptr;
   if (block.residual.out > 0) {
-    ConvRows(block.residual, rows, centre, width, r_.data(), out);
-    residual = r_.data();
+    ConvRows(block.residual, rows, centre, width, ws.r_.data(), out);
+    residual = ws.r_.data();
   } else if (input.size() == 1) {
     residual = input[0].data;
   } else {
     for (int i = 0; i < rows; ++i) {
-      std::memcpy(r_.data() + static_cast<size_t>(i) * out, centre + static_cast<size_t>(i) * width,
-                  sizeof(float) * out);
+      std::memcpy(ws.r_.data() + static_cast<size_t>(i) * out,
+                  centre + static_cast<size_t>(i) * width, sizeof(float) * out);
     }
-    residual = r_.data();
+    residual = ws.r_.data();
   }
-  NormMish(h_.data(), block.conv1, block.norm1, length, block.film_offset, nullptr, h_.data());
-  width = Im2Col({{h_.data(), out}}, length, length, 1, offsets);
-  Gemm(rows, out, width, col_.data(), width, block.conv2.w.data(), out, h_.data(), out);
-  NormMish(h_.data(), block.conv2, block.norm2, length, -1, residual, output);
+  NormMish(ws, ws.h_.data(), block.conv1, block.norm1, length, block.film_offset, nullptr,
+           ws.h_.data());
+  width = Im2Col(ws, {{ws.h_.data(), out}}, length, length, 1, offsets);
+  Gemm(rows, out, width, ws.col_.data(), width, block.conv2.w.data(), out, ws.h_.data(), out);
+  NormMish(ws, ws.h_.data(), block.conv2, block.norm2, length, -1, residual, output);
 }
 
 torch::Tensor UnetFastInference::Forward(const torch::Tensor& sample, int t,
-                                         const torch::Tensor& local_cond) {
+                                         const torch::Tensor& local_cond,
+                                         UnetFastWorkspace& ws) const {
   const auto& o = plan_.options;
   TORCH_CHECK(t >= 0 && t < num_timesteps_, "UnetFastInference: timestep out of range");
-  TORCH_CHECK(sample.dim() == 3 && sample.size(0) == batch_ && sample.size(2) == o.input_dim &&
+  TORCH_CHECK(sample.dim() == 3 && sample.size(0) == ws.batch_ && sample.size(2) == o.input_dim &&
                   sample.device().is_cpu() && sample.scalar_type() == torch::kFloat32,
               "UnetFastInference: sample must be float32 CPU (B, Tp, ", o.input_dim,
               ") with B as given to SetCondition");
@@ -259,41 +265,43 @@ torch::Tensor UnetFastInference::Forward(const torch::Tensor& sample, int t,
   const auto x = sample.contiguous();
   torch::Tensor local;
   if (o.local_cond_channels > 0) {
-    TORCH_CHECK(local_cond.defined() && local_cond.dim() == 3 && local_cond.size(0) == batch_ &&
+    TORCH_CHECK(local_cond.defined() && local_cond.dim() == 3 && local_cond.size(0) == ws.batch_ &&
                     local_cond.size(1) == horizon && local_cond.size(2) == o.local_cond_channels,
                 "UnetFastInference: local_cond must be (B, Tp, ", o.local_cond_channels, ")");
     local = local_cond.to(torch::kCPU, torch::kFloat32).contiguous();
   }
 
-  Ensure(act_a_, batch_ * plan_.MaxActivation(horizon));
-  Ensure(act_b_, batch_ * plan_.MaxActivation(horizon));
-  skips_.resize(static_cast<size_t>(plan_.skip_slots));
+  Ensure(ws.act_a_, ws.batch_ * plan_.MaxActivation(horizon));
+  Ensure(ws.act_b_, ws.batch_ * plan_.MaxActivation(horizon));
+  ws.skips_.resize(static_cast<size_t>(plan_.skip_slots));
 
   const int film_width = plan_.film_width;
-  Ensure(film_, batch_ * film_width);
+  Ensure(ws.film_, ws.batch_ * film_width);
   const float* step = step_film_.data() + static_cast<size_t>(t) * film_width;
-  for (int64_t b = 0; b < batch_; ++b) {
+  for (int64_t b = 0; b < ws.batch_; ++b) {
     for (int i = 0; i < film_width; ++i) {
-      film_[b * film_width + i] = step[i] + obs_film_[b * film_width + i];
+      ws.film_[b * film_width + i] = step[i] + ws.obs_film_[b * film_width + i];
     }
   }
 
   // Each stage reads `current` (plus a skip or the local condition) and
   // writes its skip slot, the result (last stage) or whichever activation
   // buffer `current` is not in.
-  auto result = torch::empty({batch_, horizon, o.input_dim}, torch::kFloat32);
-  auto other = [&](const float* busy) { return busy == act_a_.data() ? act_b_.data() : act_a_.data(); };
+  auto result = torch::empty({ws.batch_, horizon, o.input_dim}, torch::kFloat32);
+  auto other = [&](const float* busy) {
+    return busy == ws.act_a_.data() ? ws.act_b_.data() : ws.act_a_.data();
+  };
   const float* current = x.data_ptr<float>();
   for (size_t i = 0; i < stages_.size(); ++i) {
     const auto& stage = plan_.stages[i];
     const int length = stage.InLength(horizon);
-    const int rows = static_cast<int>(batch_) * length;
+    const int rows = static_cast<int>(ws.batch_) * length;
     float* output = other(current);
     if (i + 1 == stages_.size()) {
       output = result.data_ptr<float>();
     } else if (stage.skip_save >= 0) {
-      auto& slot = skips_[stage.skip_save];
-      Ensure(slot, batch_ * stage.OutLength(horizon) * stage.out_channels);
+      auto& slot = ws.skips_[stage.skip_save];
+      Ensure(slot, ws.batch_ * stage.OutLength(horizon) * stage.out_channels);
       output = slot.data();
     }
     switch (stage.kind) {
@@ -302,15 +310,15 @@ torch::Tensor UnetFastInference::Forward(const torch::Tensor& sample, int t,
         if (stage.extra == UnetExtraInput::kLocalCond) {
           input.push_back({local.data_ptr<float>(), stage.extra_channels});
         } else if (stage.extra == UnetExtraInput::kSkip) {
-          input.push_back({skips_[stage.skip_read].data(), stage.extra_channels});
+          input.push_back({ws.skips_[stage.skip_read].data(), stage.extra_channels});
         }
-        RunResBlock(std::get<ResBlock>(stages_[i]), input, length, output);
+        RunResBlock(ws, std::get<ResBlock>(stages_[i]), input, length, output);
         break;
       }
       case UnetStageKind::kDownsample: {
-        const int col_width =
-            Im2Col({{current, stage.in_channels}}, length, length / 2, 2, SameOffsets(stage.kernel));
-        ConvRows(std::get<Conv>(stages_[i]), rows / 2, col_.data(), col_width, output,
+        const int col_width = Im2Col(ws, {{current, stage.in_channels}}, length, length / 2, 2,
+                                     SameOffsets(stage.kernel));
+        ConvRows(std::get<Conv>(stages_[i]), rows / 2, ws.col_.data(), col_width, output,
                  stage.out_channels);
         break;
       }
@@ -318,21 +326,21 @@ torch::Tensor UnetFastInference::Forward(const torch::Tensor& sample, int t,
         // Even and odd output rows are two GEMMs writing interleaved rows.
         const auto& up = std::get<Upsample>(stages_[i]);
         const int out = stage.out_channels;
-        int col_width = Im2Col({{current, stage.in_channels}}, length, length, 1, {0, -1});
-        ConvRows(up.even, rows, col_.data(), col_width, output, 2 * out);
-        col_width = Im2Col({{current, stage.in_channels}}, length, length, 1, {1, 0});
-        ConvRows(up.odd, rows, col_.data(), col_width, output + out, 2 * out);
+        int col_width = Im2Col(ws, {{current, stage.in_channels}}, length, length, 1, {0, -1});
+        ConvRows(up.even, rows, ws.col_.data(), col_width, output, 2 * out);
+        col_width = Im2Col(ws, {{current, stage.in_channels}}, length, length, 1, {1, 0});
+        ConvRows(up.odd, rows, ws.col_.data(), col_width, output + out, 2 * out);
         break;
       }
       case UnetStageKind::kFinalBlock: {
         const auto& block = std::get<ConvBlock>(stages_[i]);
         const int out = stage.out_channels;
-        const int col_width =
-            Im2Col({{current, stage.in_channels}}, length, length, 1, SameOffsets(stage.kernel));
-        Ensure(h_, static_cast<int64_t>(rows) * out);
-        Gemm(rows, out, col_width, col_.data(), col_width, block.conv.w.data(), out, h_.data(),
-             out);
-        NormMish(h_.data(), block.conv, block.norm, length, -1, nullptr, output);
+        const int col_width = Im2Col(ws, {{current, stage.in_channels}}, length, length, 1,
+                                     SameOffsets(stage.kernel));
+        Ensure(ws.h_, static_cast<int64_t>(rows) * out);
+        Gemm(rows, out, col_width, ws.col_.data(), col_width, block.conv.w.data(), out,
+             ws.h_.data(), out);
+        NormMish(ws, ws.h_.data(), block.conv, block.norm, length, -1, nullptr, output);
         break;
       }
       case UnetStageKind::kFinalConv:

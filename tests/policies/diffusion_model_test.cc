@@ -1,5 +1,9 @@
 // DiffusionModel: the loss's randomness and condition dropout, and the
 // sampler against a hand-written DDIM / DDPM loop over the UNet.
+#include <functional>
+#include <string>
+#include <vector>
+
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -64,13 +68,14 @@ TEST(DiffusionModel, RejectsObservationsOfTheWrongShape) {
 // The sampler written out by hand from the UNet and the scheduler: noise
 // first, then per step the conditioned and unconditional outputs combined
 // with the guidance weight, DDPM's fresh noise drawn after each output.
-torch::Tensor ReferenceSample(DiffusionModel& model, const torch::Tensor& obs, uint64_t seed) {
+// `noise` draws (B, Tp, A).
+torch::Tensor ReferenceSample(DiffusionModel& model, const torch::Tensor& obs,
+                              const std::function<torch::Tensor()>& noise) {
   torch::NoGradGuard no_grad;
   const auto& c = model.config();
   const auto& scheduler = model.scheduler();
   const int64_t batch = obs.size(0);
-  torch::Generator gen = at::detail::createCPUGenerator(seed);
-  auto x = torch::randn({batch, c.pred_horizon, model.action_dim()}, gen);
+  auto x = noise();
   const auto flat = obs.reshape({batch, -1});
   const auto cond = torch::cat({flat, torch::zeros({batch, 1})}, 1);
   const auto uncond = torch::cat({torch::zeros_like(flat), torch::ones({batch, 1})}, 1);
@@ -89,7 +94,7 @@ torch::Tensor ReferenceSample(DiffusionModel& model, const torch::Tensor& obs, u
   } else {
     for (int t = c.num_train_timesteps - 1; t >= 0; --t) {
       const auto out = output(t);
-      x = scheduler.DdpmStep(out, t, x, t > 0 ? torch::randn(x.sizes(), gen) : torch::Tensor());
+      x = scheduler.DdpmStep(out, t, x, t > 0 ? noise() : torch::Tensor());
     }
   }
   return x;
@@ -108,14 +113,33 @@ TEST(DiffusionModel, SampleIsTheDdimOrDdpmLoopWithGuidance) {
     config.inference_steps = 5;
     DiffusionModel model(config, 3, 2);
     const auto obs = torch::rand({3, 2, 3}) * 2 - 1;
-    torch::Generator gen = at::detail::createCPUGenerator(11);
-    const auto sampled = model.Sample(obs, gen);
+    const std::string label = std::string(c.sampler) + " w = " + std::to_string(c.guidance);
+
+    // One generator per row: each row's noise is a (1, Tp, A) draw from its own.
+    std::vector<torch::Generator> gens;
+    for (uint64_t seed : {11, 12, 13}) gens.push_back(at::detail::createCPUGenerator(seed));
+    const auto sampled = model.Sample(obs, gens);
     EXPECT_EQ(sampled.sizes(), (std::vector<int64_t>{3, 8, 2}));
     EXPECT_FALSE(sampled.is_inference());  // callers may modify it in place
     EXPECT_LE(sampled.abs().max().item<float>(), 1.0f + 1e-5f);  // clip_sample
-    const auto expected = ReferenceSample(model, obs, 11);
-    EXPECT_LT((sampled - expected).abs().max().item<float>(), 1e-3)
-        << c.sampler << " w = " << c.guidance;
+    std::vector<torch::Generator> reference_gens;
+    for (uint64_t seed : {11, 12, 13}) {
+      reference_gens.push_back(at::detail::createCPUGenerator(seed));
+    }
+    const auto per_row = ReferenceSample(model, obs, [&] {
+      std::vector<torch::Tensor> rows;
+      for (auto& gen : reference_gens) rows.push_back(torch::randn({1, 8, 2}, gen));
+      return torch::cat(rows);
+    });
+    EXPECT_LT((sampled - per_row).abs().max().item<float>(), 1e-3) << label;
+
+    // The whole-batch sampler: one generator draws the batch's noise.
+    torch::Generator gen = at::detail::createCPUGenerator(11);
+    const auto whole = model.SampleWholeBatch(obs, gen);
+    torch::Generator reference_gen = at::detail::createCPUGenerator(11);
+    const auto expected =
+        ReferenceSample(model, obs, [&] { return torch::randn({3, 8, 2}, reference_gen); });
+    EXPECT_LT((whole - expected).abs().max().item<float>(), 1e-3) << label;
   }
 }
 

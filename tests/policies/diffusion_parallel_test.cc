@@ -1,8 +1,10 @@
-// The sampler spreads a large batch over the LibTorch threads, one slice of
-// rows per thread, each running the whole network. OpenBLAS itself rounds
-// differently at different thread counts, so results are compared with the
-// same thread count: a rerun gives the same bits, and the sliced run agrees
-// with the unsliced one to float rounding.
+// The whole-batch sampler spreads a large batch over the LibTorch threads,
+// one slice of rows per thread, each running the whole network. OpenBLAS
+// itself rounds differently at different thread counts, so results are
+// compared with the same thread count: a rerun gives the same bits, and the
+// sliced run agrees with the unsliced one to float rounding. (The per-row
+// sampler, DiffusionModel::Sample, is bitwise independent of the thread
+// count: diffusion_row_invariance_test.cc.)
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -16,7 +18,7 @@ namespace {
 
 torch::Tensor Sample(DiffusionModel& model, const torch::Tensor& obs) {
   torch::Generator gen = at::detail::createCPUGenerator(11);
-  return model.Sample(obs, gen);
+  return model.SampleWholeBatch(obs, gen);
 }
 
 DiffusionConfig SmallConfig(double guidance) {
