@@ -55,12 +55,9 @@ ActionChunk DiffusionPolicy::Act(const ObsHistory& obs) {
   const auto input = torch::from_blob(values.data(), {obs.batch, obs.steps, obs.dim},
                                       torch::kFloat32).to(device_);
   // (B, Tp, A) from To - 1 steps back; the chunk starts at the current step.
-  // TODO(row-invariant sampler): one call with every row's stream.
-  std::vector<torch::Tensor> rows;
-  for (int b = 0; b < obs.batch; ++b) {
-    rows.push_back(model_.Sample(input.narrow(0, b, 1), gens[static_cast<size_t>(b)]));
-  }
-  const auto sampled = torch::cat(rows)
+  // One stream per row; on the CPU each row is computed by itself, so its
+  // numbers do not depend on the batch (DiffusionModel::Sample).
+  const auto sampled = model_.Sample(input, gens)
                            .narrow(1, ObsHorizon() - 1, ChunkSteps())
                            .to(torch::kCPU)
                            .contiguous();

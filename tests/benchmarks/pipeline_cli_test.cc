@@ -3,6 +3,7 @@
 // depend on batching, threads or sharding; resume refuses a changed run;
 // eval takes env options and only inference keys; and a trained policy
 // beats the untrained one on held-out seeds.
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -169,6 +170,42 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
                                 " --episodes 2 --env-opt start=probe --set inference_steps=2 --csv " + csv);
   ASSERT_EQ(probe.exit_code, 0) << probe.output;
   EXPECT_EQ(Rows(csv).size(), 2u);
+}
+
+// The score the summary prints: "score (mean max reward) 0.161 [...".
+double PrintedScore(const std::string& output) {
+  const std::string key = "score (mean max reward) ";
+  const auto at = output.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stod(output.substr(at + key.size()));
+}
+
+// Training must pay off in the env, not only in the loss: on held-out seeds
+// the trained policy's score beats the same network's untrained weights
+// (train_steps 1 with warm-up: the one step has learning rate 0). Measured
+// on a 2-core Zen 5: untrained 0.13, trained 0.42 (30 s of training).
+TEST(PipelineCli, ATrainedPolicyBeatsTheUntrainedOneOnHeldOutSeeds) {
+  const std::string dir = ScratchDir();
+  const std::string demos = RecordDemos(dir, 30);
+  const std::string net =
+      " --set down_dims=32,64,128 --set step_embed_dim=32 --set batch_size=64 "
+      "--set warmup_steps=50 --set lr=1e-3 --log-every 500 --valid-every 0";
+  const std::string train = "train --env pusht --policy diffusion --data " + demos + net;
+  const auto trained = RunBcbench(train + " --out " + dir + "/trained --steps 1500");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  const auto untrained = RunBcbench(train + " --out " + dir + "/untrained --steps 1");
+  ASSERT_EQ(untrained.exit_code, 0) << untrained.output;
+  const std::string eval = " --episodes 20 --seed-base 100000";
+  const auto a = RunBcbench("eval --checkpoint " + dir + "/trained" + eval);
+  const auto b = RunBcbench("eval --checkpoint " + dir + "/untrained" + eval);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  const double trained_score = PrintedScore(a.output), untrained_score = PrintedScore(b.output);
+  std::printf("held-out score: trained %.3f, untrained %.3f\n", trained_score, untrained_score);
+  EXPECT_GT(trained_score, untrained_score + 0.1)
+      << "trained score " << trained_score << " vs untrained " << untrained_score
+      << " on seeds 100000..100019\n" << a.output << b.output;
+  EXPECT_GE(untrained_score, 0.0);
 }
 
 }  // namespace
