@@ -1,6 +1,7 @@
 #include "baselines/bet/bet_policy.h"
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -91,7 +92,7 @@ void BetPolicy::Fit(const TrainingData& data) {
   SetBinCenters(fitted.centres);
 }
 
-BinPrediction BetPolicy::Predict(const torch::Tensor& norm_obs, torch::Generator* dropout) {
+BinPrediction BetPolicy::Predict(const torch::Tensor& norm_obs, const DropoutMasks* dropout) {
   const auto out = net_->gpt->forward(norm_obs, dropout);  // (B, T, bins * (1 + A))
   const int64_t n = out.size(0) * out.size(1);
   const auto flat = out.reshape({n, -1});
@@ -102,15 +103,34 @@ BinPrediction BetPolicy::Predict(const torch::Tensor& norm_obs, torch::Generator
 
 torch::Tensor BetPolicy::Loss(const torch::Tensor& obs, const torch::Tensor& actions,
                               torch::Generator& gen) {
+  return PrepareLoss(obs, actions, gen).on_rows(0, obs.size(0));
+}
+
+PreparedLoss BetPolicy::PrepareLoss(const torch::Tensor& obs, const torch::Tensor& actions,
+                                    torch::Generator& gen) {
   // Every position of the window has its own target: the action of its step.
-  const auto prediction = Predict(obs, &gen);
+  const int64_t batch = obs.size(0), steps = obs.size(1);
   const auto target_actions = actions.reshape({-1, action_dim_});
-  const auto& centres = net_->bin_centers;
-  const auto target = NearestCentre(target_actions, centres);
+  const auto centres = net_->bin_centers.detach();
+  const auto target = NearestCentre(target_actions, centres);  // (B * T)
   const auto true_offsets = target_actions - centres.index_select(0, target);
-  return FocalLoss(prediction.logits, target, config_.focal_gamma) +
-         config_.offset_loss_scale *
-             TargetBinOffsetLoss(prediction.offsets, target, true_offsets);
+  std::optional<DropoutMasks> masks;
+  if (net_->is_training()) masks = net_->gpt->DrawDropoutMasks(batch, steps, gen);
+  PreparedLoss prepared;
+  prepared.rows = batch;
+  prepared.splittable = true;
+  prepared.on_rows = [this, obs, target, true_offsets, masks, steps](int64_t first,
+                                                                     int64_t count) {
+    const auto slice_masks = masks ? std::optional<DropoutMasks>(masks->Rows(first, count))
+                                   : std::nullopt;
+    const auto prediction =
+        Predict(obs.narrow(0, first, count), slice_masks ? &*slice_masks : nullptr);
+    const auto rows = [&](const torch::Tensor& t) { return t.narrow(0, first * steps, count * steps); };
+    return FocalLoss(prediction.logits, rows(target), config_.focal_gamma) +
+           config_.offset_loss_scale *
+               TargetBinOffsetLoss(prediction.offsets, rows(target), rows(true_offsets));
+  };
+  return prepared;
 }
 
 torch::Tensor BetPolicy::SampleRow(const torch::Tensor& norm_obs, torch::Generator& gen) {

@@ -45,8 +45,13 @@ class BetPolicy : public TrainablePolicy {
 
   torch::nn::Module& Network() override { return *net_; }
   Horizons TrainingWindow() const override { return {config_.window, config_.window, 1}; }
+  // Loss is PrepareLoss over the whole batch: the same masks, the same numbers.
   torch::Tensor Loss(const torch::Tensor& obs, const torch::Tensor& actions,
                      torch::Generator& gen) override;
+  // Splittable by rows: the bins' targets and the whole batch's dropout
+  // masks are drawn first (in training mode), then each slice uses its rows.
+  PreparedLoss PrepareLoss(const torch::Tensor& obs, const torch::Tensor& actions,
+                           torch::Generator& gen) override;
   const TrainingConfig& Training() const override { return config_.training; }
   uint64_t Seed() const override { return config_.seed; }
   nlohmann::json ConfigJson() const override { return BetConfig::Schema().ToJson(config_); }
@@ -59,7 +64,7 @@ class BetPolicy : public TrainablePolicy {
 
   const BetConfig& config() const { return config_; }
   // Bins and offsets at every position of normalised windows (B, T, obs_dim).
-  BinPrediction Predict(const torch::Tensor& norm_obs, torch::Generator* dropout = nullptr);
+  BinPrediction Predict(const torch::Tensor& norm_obs, const DropoutMasks* dropout = nullptr);
   const torch::Tensor& BinCenters() const { return net_->bin_centers; }
   // Sets the bins directly (tests; Fit computes them).
   void SetBinCenters(const torch::Tensor& centres);

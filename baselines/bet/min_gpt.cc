@@ -7,21 +7,36 @@
 
 namespace bcbench {
 
-torch::Tensor DropoutFrom(const torch::Tensor& x, double p, torch::Generator* gen, bool training) {
-  if (gen == nullptr || p <= 0.0 || !training) return x;
-  const auto keep = torch::rand(x.sizes(), *gen, x.options()).ge(p).to(x.dtype());
-  return x * keep / (1.0 - p);
+torch::Tensor DropoutMask(at::IntArrayRef shape, double p, torch::Generator& gen) {
+  if (p <= 0.0) return {};
+  return torch::rand(shape, gen, torch::kFloat32).ge(p).to(torch::kFloat32) / (1.0 - p);
+}
+
+torch::Tensor ApplyMask(const torch::Tensor& x, const torch::Tensor& mask) {
+  return mask.defined() ? x * mask.to(x.device()) : x;
+}
+
+DropoutMasks DropoutMasks::Rows(int64_t first, int64_t count) const {
+  auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
+  DropoutMasks out;
+  out.embd = rows(embd);
+  for (const auto& t : attn) out.attn.push_back(rows(t));
+  for (const auto& t : attn_resid) out.attn_resid.push_back(rows(t));
+  for (const auto& t : mlp_resid) out.mlp_resid.push_back(rows(t));
+  return out;
 }
 
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(const MinGptOptions& o)
-    : n_head_(o.n_head), attn_pdrop_(o.attn_pdrop), resid_pdrop_(o.resid_pdrop) {
+    : n_head_(o.n_head) {
   key_ = register_module("key", torch::nn::Linear(o.n_embd, o.n_embd));
   query_ = register_module("query", torch::nn::Linear(o.n_embd, o.n_embd));
   value_ = register_module("value", torch::nn::Linear(o.n_embd, o.n_embd));
   proj_ = register_module("proj", torch::nn::Linear(o.n_embd, o.n_embd));
 }
 
-torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, torch::Generator* gen) {
+torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
+                                               const torch::Tensor& attn_mask,
+                                               const torch::Tensor& resid_mask) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2), hs = c / n_head_;
   auto heads = [&](const torch::Tensor& y) { return y.view({b, t, n_head_, hs}).transpose(1, 2); };
   const auto k = heads(key_->forward(x)), q = heads(query_->forward(x)),
@@ -30,12 +45,12 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x, torch::Ge
   const auto future = torch::ones({t, t}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
                           .triu(1);
   att = torch::softmax(att.masked_fill(future, -std::numeric_limits<float>::infinity()), -1);
-  att = DropoutFrom(att, attn_pdrop_, gen, is_training());
+  att = ApplyMask(att, attn_mask);
   const auto y = torch::matmul(att, v).transpose(1, 2).contiguous().view({b, t, c});
-  return DropoutFrom(proj_->forward(y), resid_pdrop_, gen, is_training());
+  return ApplyMask(proj_->forward(y), resid_mask);
 }
 
-GptBlockImpl::GptBlockImpl(const MinGptOptions& o) : resid_pdrop_(o.resid_pdrop) {
+GptBlockImpl::GptBlockImpl(const MinGptOptions& o) {
   ln1_ = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.n_embd})));
   attn_ = register_module("attn", CausalSelfAttention(o));
   ln2_ = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.n_embd})));
@@ -43,10 +58,12 @@ GptBlockImpl::GptBlockImpl(const MinGptOptions& o) : resid_pdrop_(o.resid_pdrop)
   fc_proj_ = register_module("fc_proj", torch::nn::Linear(4 * o.n_embd, o.n_embd));
 }
 
-torch::Tensor GptBlockImpl::forward(const torch::Tensor& x, torch::Generator* gen) {
-  auto h = x + attn_->forward(ln1_->forward(x), gen);
+torch::Tensor GptBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attn_mask,
+                                    const torch::Tensor& attn_resid_mask,
+                                    const torch::Tensor& mlp_resid_mask) {
+  const auto h = x + attn_->forward(ln1_->forward(x), attn_mask, attn_resid_mask);
   const auto mlp = fc_proj_->forward(torch::gelu(fc_->forward(ln2_->forward(h))));
-  return h + DropoutFrom(mlp, resid_pdrop_, gen, is_training());
+  return h + ApplyMask(mlp, mlp_resid_mask);
 }
 
 MinGptImpl::MinGptImpl(const MinGptOptions& o, torch::Generator& init) : options_(o) {
@@ -72,15 +89,33 @@ MinGptImpl::MinGptImpl(const MinGptOptions& o, torch::Generator& init) : options
   }
 }
 
-torch::Tensor MinGptImpl::forward(const torch::Tensor& x, torch::Generator* gen) {
+DropoutMasks MinGptImpl::DrawDropoutMasks(int64_t batch, int64_t steps,
+                                          torch::Generator& gen) const {
+  const auto& o = options_;
+  DropoutMasks m;
+  m.embd = DropoutMask({batch, steps, o.n_embd}, o.embd_pdrop, gen);
+  for (int i = 0; i < o.n_layer; ++i) {
+    m.attn.push_back(DropoutMask({batch, o.n_head, steps, steps}, o.attn_pdrop, gen));
+    m.attn_resid.push_back(DropoutMask({batch, steps, o.n_embd}, o.resid_pdrop, gen));
+    m.mlp_resid.push_back(DropoutMask({batch, steps, o.n_embd}, o.resid_pdrop, gen));
+  }
+  return m;
+}
+
+torch::Tensor MinGptImpl::forward(const torch::Tensor& x, const DropoutMasks* masks) {
   if (x.dim() != 3 || x.size(2) != options_.input_dim || x.size(1) > options_.block_size) {
     throw std::invalid_argument("MinGpt: input must be (B, T <= " +
                                 std::to_string(options_.block_size) + ", " +
                                 std::to_string(options_.input_dim) + ")");
   }
-  auto h = DropoutFrom(tok_emb_->forward(x) + pos_emb_.narrow(1, 0, x.size(1)), options_.embd_pdrop, gen,
-                       is_training());
-  for (auto& block : blocks_) h = block->forward(h, gen);
+  const bool drop = masks != nullptr && is_training();
+  const torch::Tensor none;
+  auto h = ApplyMask(tok_emb_->forward(x) + pos_emb_.narrow(1, 0, x.size(1)),
+                     drop ? masks->embd : none);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    h = blocks_[i]->forward(h, drop ? masks->attn[i] : none, drop ? masks->attn_resid[i] : none,
+                            drop ? masks->mlp_resid[i] : none);
+  }
   return head_->forward(ln_f_->forward(h));
 }
 

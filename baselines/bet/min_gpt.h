@@ -4,14 +4,28 @@
 // width), a final LayerNorm and a linear head without bias. Weights start
 // as minGPT's (normal(0, 0.02) linear weights, zero biases and positions).
 //
-// Dropout draws its masks from the generator forward() is given, so a
-// training step's randomness comes only from the trainer's stream; without
-// one, or in eval mode, there is none.
+// Dropout applies masks drawn beforehand for the whole batch from the
+// trainer's stream (DrawDropoutMasks), so slices of the batch can run on
+// different threads and still see exactly the masks of the whole batch;
+// without masks, or in eval mode, there is none.
 #pragma once
+
+#include <vector>
 
 #include <torch/torch.h>
 
 namespace bcbench {
+
+// Keep-masks already scaled by 1 / (1 - p), one per dropout site, with the
+// batch as their first dimension; an undefined tensor where p is 0.
+struct DropoutMasks {
+  torch::Tensor embd;                           // (B, T, C)
+  std::vector<torch::Tensor> attn;              // per block (B, heads, T, T)
+  std::vector<torch::Tensor> attn_resid;        // per block (B, T, C)
+  std::vector<torch::Tensor> mlp_resid;         // per block (B, T, C)
+  // The masks of batch rows [first, first + count).
+  DropoutMasks Rows(int64_t first, int64_t count) const;
+};
 
 struct MinGptOptions {
   int input_dim = 1;
@@ -29,11 +43,11 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit CausalSelfAttentionImpl(const MinGptOptions& o);
   // x (B, T, C) -> (B, T, C); position t attends to positions <= t only.
-  torch::Tensor forward(const torch::Tensor& x, torch::Generator* gen);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask,
+                        const torch::Tensor& resid_mask);
 
  private:
   int n_head_;
-  double attn_pdrop_, resid_pdrop_;
   torch::nn::Linear key_{nullptr}, query_{nullptr}, value_{nullptr}, proj_{nullptr};
 };
 TORCH_MODULE(CausalSelfAttention);
@@ -41,10 +55,11 @@ TORCH_MODULE(CausalSelfAttention);
 class GptBlockImpl : public torch::nn::Module {
  public:
   explicit GptBlockImpl(const MinGptOptions& o);
-  torch::Tensor forward(const torch::Tensor& x, torch::Generator* gen);
+  // masks: this block's (attn, attn_resid, mlp_resid), or undefined tensors.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attn_mask,
+                        const torch::Tensor& attn_resid_mask, const torch::Tensor& mlp_resid_mask);
 
  private:
-  double resid_pdrop_;
   torch::nn::LayerNorm ln1_{nullptr}, ln2_{nullptr};
   CausalSelfAttention attn_{nullptr};
   torch::nn::Linear fc_{nullptr}, fc_proj_{nullptr};
@@ -55,8 +70,12 @@ class MinGptImpl : public torch::nn::Module {
  public:
   // Initial weights from `init` (a CPU generator).
   MinGptImpl(const MinGptOptions& o, torch::Generator& init);
-  // x (B, T, input_dim), T <= block_size -> (B, T, output_dim).
-  torch::Tensor forward(const torch::Tensor& x, torch::Generator* gen = nullptr);
+  // x (B, T, input_dim), T <= block_size -> (B, T, output_dim); dropout
+  // with `masks` (drawn for this batch) when given and training.
+  torch::Tensor forward(const torch::Tensor& x, const DropoutMasks* masks = nullptr);
+  // Masks for a batch of `batch` windows of `steps` positions, from `gen`
+  // in a fixed order.
+  DropoutMasks DrawDropoutMasks(int64_t batch, int64_t steps, torch::Generator& gen) const;
   const MinGptOptions& options() const { return options_; }
 
  private:
@@ -69,8 +88,10 @@ class MinGptImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MinGpt);
 
-// Inverted dropout with a mask drawn from `gen`: x unchanged when gen is
-// null, p is 0 or the module is not training.
-torch::Tensor DropoutFrom(const torch::Tensor& x, double p, torch::Generator* gen, bool training);
+// An inverted-dropout keep-mask of `shape` from `gen`: 1 / (1 - p) with
+// probability 1 - p, else 0; undefined when p is 0.
+torch::Tensor DropoutMask(at::IntArrayRef shape, double p, torch::Generator& gen);
+// x * mask, or x when the mask is undefined.
+torch::Tensor ApplyMask(const torch::Tensor& x, const torch::Tensor& mask);
 
 }  // namespace bcbench

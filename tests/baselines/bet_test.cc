@@ -131,16 +131,36 @@ TEST(Bet, TheCausalMaskHidesLaterObservations) {
   EXPECT_GT((a.narrow(1, 3, 2) - b.narrow(1, 3, 2)).abs().max().item<float>(), 1e-3);
 }
 
-TEST(Bet, DropoutIsOnlyDrawnInTrainingAndFromTheGivenStream) {
-  const auto x = torch::ones({1000});
+TEST(Bet, DropoutMasksComeFromTheGivenStreamAndApplyOnlyInTraining) {
   auto g1 = Gen(5), g2 = Gen(5);
-  const auto a = DropoutFrom(x, 0.1, &g1, true), b = DropoutFrom(x, 0.1, &g2, true);
+  const auto a = DropoutMask({1000}, 0.1, g1), b = DropoutMask({1000}, 0.1, g2);
   EXPECT_TRUE(torch::equal(a, b));
-  const double dropped = (a == 0).to(torch::kFloat64).mean().item<double>();
-  EXPECT_NEAR(dropped, 0.1, 0.03);
+  EXPECT_NEAR((a == 0).to(torch::kFloat64).mean().item<double>(), 0.1, 0.03);
   EXPECT_NEAR(a.mean().item<double>(), 1.0, 0.05);  // survivors scaled by 1 / (1 - p)
-  EXPECT_TRUE(torch::equal(DropoutFrom(x, 0.1, &g1, false), x));
-  EXPECT_TRUE(torch::equal(DropoutFrom(x, 0.1, nullptr, true), x));
+  EXPECT_FALSE(DropoutMask({3}, 0.0, g1).defined());
+
+  MinGptOptions o;
+  o.input_dim = 2;
+  o.output_dim = 3;
+  o.n_layer = 2;
+  o.n_head = 2;
+  o.n_embd = 8;
+  auto init = Gen(6);
+  MinGpt gpt(o, init);
+  auto x_gen = Gen(7);
+  const auto x = torch::randn({4, 5, 2}, x_gen);
+  auto mask_gen = Gen(8);
+  const auto masks = gpt->DrawDropoutMasks(4, 5, mask_gen);
+  torch::NoGradGuard no_grad;
+  gpt->train();
+  const auto dropped = gpt->forward(x, &masks), plain = gpt->forward(x);
+  EXPECT_FALSE(torch::allclose(dropped, plain));
+  // A slice of the batch with its rows of the masks computes those rows.
+  const auto slice_masks = masks.Rows(1, 2);
+  EXPECT_TRUE(torch::allclose(gpt->forward(x.narrow(0, 1, 2), &slice_masks), dropped.narrow(0, 1, 2),
+                              1e-5, 1e-6));
+  gpt->eval();
+  EXPECT_TRUE(torch::equal(gpt->forward(x, &masks), gpt->forward(x)));
 }
 
 TEST(Bet, TheOffsetLossOnlySeesEachRowsTargetBin) {
@@ -302,6 +322,29 @@ TEST(Bet, CheckpointRestoresBinsWeightsAndActions) {
   EXPECT_TRUE(torch::equal(restored.BinCenters(), trained->BinCenters()));
   const auto a = SampleSlots(*trained, 16, 0.5f), b = SampleSlots(restored, 16, 0.5f);
   EXPECT_EQ(a, b);
+}
+
+TEST(Bet, TheLossSplitsByRowsWithTheWholeBatchsDropout) {
+  BetConfig c = ToyConfig();
+  BetPolicy policy(c, 3, 2, torch::kCPU);
+  auto data_gen = Gen(21);
+  policy.SetBinCenters(torch::rand({c.bins, 2}, data_gen) * 2 - 1);
+  const auto obs = torch::randn({6, c.window, 3}, data_gen);
+  const auto actions = torch::rand({6, c.window, 2}, data_gen) * 2 - 1;
+  policy.Network().train();
+  auto g1 = Gen(22), g2 = Gen(22), g3 = Gen(23);
+  const auto prepared = policy.PrepareLoss(obs, actions, g1);
+  ASSERT_TRUE(prepared.splittable);
+  const double whole = prepared.on_rows(0, 6).item<double>();
+  const double halves =
+      (2 * prepared.on_rows(0, 2).item<double>() + 4 * prepared.on_rows(2, 4).item<double>()) / 6;
+  EXPECT_NEAR(whole, halves, 1e-5 * std::abs(whole));
+  EXPECT_NEAR(policy.Loss(obs, actions, g2).item<double>(), whole, 1e-6 * std::abs(whole));
+  // Dropout is on in training (another stream, another loss) and off in eval.
+  EXPECT_NE(policy.Loss(obs, actions, g3).item<double>(), whole);
+  policy.Network().eval();
+  auto g4 = Gen(24), g5 = Gen(25);
+  EXPECT_EQ(policy.Loss(obs, actions, g4).item<double>(), policy.Loss(obs, actions, g5).item<double>());
 }
 
 TEST(Bet, ActionsDoNotDependOnTheRowsBesideThem) {
