@@ -86,7 +86,7 @@ double PrintedScore(const std::string& output) {
 // step has learning rate 0; the k-means bins are fitted in both). One
 // LibTorch thread: the small transformer gains nothing from a second one.
 // Measured on a 2-core machine under load (load average ~8): untrained
-// 0.152, trained 0.324 (1500 steps of batch 64, lr 1e-3: 44 s of training).
+// 0.152, trained 0.379 (1500 steps of batch 64, lr 1e-3: about 45 s of training).
 TEST(BetCli, ATrainedPolicyBeatsTheUntrainedOneOnHeldOutSeeds) {
   const std::string dir = ScratchDir();
   const std::string demos = RecordDemos(dir, 30);
