@@ -13,6 +13,7 @@
 #include "benchmarks/perf/pusht_perf.h"
 #include "datasets/atomic_file.h"
 #include "policies/blas_runtime.h"
+#include "policies/policy_registry.h"
 #include "policies/diffusion/diffusion_bench.h"
 #include "policies/torch_runtime.h"
 
@@ -31,7 +32,8 @@ struct PerfArgs {
 
   bool Runs(const std::string& section) const {
     if (!only.empty()) return std::find(only.begin(), only.end(), section) != only.end();
-    if (skip_policy && (section == "train" || section == "inference" || section == "eval" ||
+    if (skip_policy && (section == "train" || section == "inference" || section == "policies" ||
+                        section == "eval" ||
                         section == "one-by-one")) {
       return false;
     }
@@ -40,8 +42,8 @@ struct PerfArgs {
   }
 };
 
-const std::vector<std::string> kSections = {"env",       "expert", "train",
-                                            "inference", "eval",   "one-by-one"};
+const std::vector<std::string> kSections = {"env",      "expert", "train",     "inference",
+                                            "policies", "eval",   "one-by-one"};
 
 // "AMD EPYC 9B45" from /proc/cpuinfo, "" where there is none.
 std::string CpuModel() {
@@ -163,6 +165,22 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
                  "dp_ddim10_chunk_b1_ms", d.chunk_fast_ms, d.chunk_steps, d.chunk_module_ms);
     }
   }
+  if (a.Runs("policies")) {
+    ConfigureTorchThreads(global.threads);
+    spdlog::info("timing one Act call of every registered policy (untrained, default preset) at "
+                 "batch 1 and {}", a.eval_episodes);
+    for (const auto& name : PolicyNames()) {
+      for (const int batch : {1, a.eval_episodes}) {
+        const PolicyInference p = MeasurePolicyInference(name, batch, a.rounds);
+        const std::string key = fmt::format("policy_{}_act_b{}_ms", name, batch);
+        out[key] = p.call_ms;
+        out[fmt::format("policy_{}_step_b{}_ms", name, batch)] = p.per_step_ms;
+        fmt::print("{:<34}{:>14.3f}  no target (Push-T keypoints, {} threads; Ta {}: {:.3f} ms "
+                   "per control step of the batch)\n",
+                   key, p.call_ms, TorchThreads(), p.action_horizon, p.per_step_ms);
+      }
+    }
+  }
   if (a.Runs("eval")) {
     ConfigureTorchThreads(global.threads);
     spdlog::info("timing {} Push-T evaluation episodes stepped together against their floor",
@@ -229,7 +247,7 @@ void AddPerfCommand(CLI::App& app, CommandActions& actions, const GlobalOptions&
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
   cmd->add_option("--only", a->only,
-                  "run only these sections (comma-separated): env, expert, train, inference, "
+                  "run only these sections (comma-separated): env, expert, train, inference, policies, "
                   "eval, one-by-one; BLAS and sgemm always run")
       ->delimiter(',')
       ->check(CLI::IsMember(kSections));

@@ -13,6 +13,7 @@
 #include "policies/diffusion/diffusion_policy.h"
 #include "envs/mujoco_handles.h"
 #include "envs/registry.h"
+#include "policies/policy_registry.h"
 
 namespace bcbench {
 namespace {
@@ -261,6 +262,52 @@ VecEvalSpeedup MeasureVecEvalSpeedup(int episodes) {
   RunEpisodes(maker, policy, ro);
   out.unbatched_seconds = Seconds(start);
   out.speedup = out.unbatched_seconds / out.batched_seconds;
+  return out;
+}
+
+PolicyInference MeasurePolicyInference(const std::string& name, int batch, int rounds) {
+  const auto env = MakeEnv("pusht", PerfEnvOptions());
+  const SpaceSpec obs = env->ObsSpec("keypoints"), act = env->ActionSpec();
+  const PolicyEntry& entry = FindPolicy(name);
+  auto policy = entry.create(entry.resolve(ConfigLayers{}), obs.dim(), act.dim(), torch::kCPU);
+  policy->SetNormalizers(Normalizer::FromMinMax(obs.low, obs.high),
+                         Normalizer::FromMinMax(act.low, act.high));
+  policy->Network().eval();
+  ObsHistory history;
+  history.batch = batch;
+  history.steps = policy->ObsHorizon();
+  history.dim = obs.dim();
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  const auto u = torch::rand({batch, history.steps, obs.dim()}, gen);
+  for (int b = 0; b < batch; ++b) {
+    history.slots.push_back(b);
+    policy->StartEpisode(b, batch, static_cast<uint64_t>(b));
+    for (int t = 0; t < history.steps; ++t) {
+      for (int d = 0; d < obs.dim(); ++d) {
+        const double x = u[b][t][d].item<double>();
+        history.values.push_back(static_cast<float>(obs.low[d] + x * (obs.high[d] - obs.low[d])));
+      }
+    }
+  }
+  PolicyInference out;
+  out.policy = name;
+  out.batch = batch;
+  out.action_horizon = policy->ActionHorizon();
+  policy->Act(history);  // warm-up (fast-path setup, allocations)
+  const int calls = batch == 1 ? 20 : 5;
+  double best = 1e30;
+  for (int round = 0; round < std::max(1, rounds); ++round) {
+    std::vector<double> times;
+    for (int i = 0; i < calls; ++i) {
+      const auto start = Clock::now();
+      policy->Act(history);
+      times.push_back(Seconds(start));
+    }
+    std::sort(times.begin(), times.end());
+    best = std::min(best, times[times.size() / 2]);
+  }
+  out.call_ms = best * 1e3;
+  out.per_step_ms = out.call_ms / std::max(1, out.action_horizon);
   return out;
 }
 

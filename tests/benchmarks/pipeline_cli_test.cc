@@ -172,6 +172,20 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
   EXPECT_EQ(Rows(csv).size(), 2u);
 }
 
+// `bcbench perf` times every registered policy's Act at batch 1 and batch N.
+TEST(PipelineCli, PerfTimesEveryRegisteredPolicy) {
+  const std::string json = ScratchDir() + "/perf.json";
+  const auto r = RunBcbench("perf --only policies --rounds 1 --eval-episodes 3 --json " + json);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(json);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const std::string key : {"policy_diffusion_act_b1_ms", "policy_diffusion_act_b3_ms",
+                                "policy_diffusion_step_b3_ms"}) {
+    EXPECT_THAT(text, HasSubstr("\"" + key + "\"")) << text;
+    EXPECT_THAT(r.output, HasSubstr(key));
+  }
+}
+
 // The score the summary prints: "score (mean max reward) 0.161 [...".
 double PrintedScore(const std::string& output) {
   const std::string key = "score (mean max reward) ";
