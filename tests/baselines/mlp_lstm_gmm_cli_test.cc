@@ -3,6 +3,7 @@
 // beats the same network untrained on held-out seeds.
 #include <cstdio>
 #include <fstream>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,9 @@ struct Method {
   int steps;            // its training steps
 };
 
-// Printed in test names: "mlp", "lstm_gmm".
+// Printed in test names ("mlp", "lstm_gmm") and by GoogleTest for GetParam().
 std::string MethodName(const ::testing::TestParamInfo<Method>& info) { return info.param.name; }
+void PrintTo(const Method& m, std::ostream* os) { *os << m.name; }
 
 const Method kMethods[] = {
     {"mlp", "--set hidden_dims=32,32 --set batch_size=16 --set warmup_steps=2",
@@ -32,7 +34,7 @@ const Method kMethods[] = {
     // Sampled with the learnt scales, so that every row draws from its stream.
     {"lstm_gmm",
      "--set rnn_hidden=16 --set seq_length=4 --set batch_size=16 --set low_noise_eval=false",
-     "--set batch_size=64 --set warmup_steps=50 --set lr=1e-3", 1500},
+     "--set batch_size=64 --set warmup_steps=50 --set lr=1e-3", 600},
 };
 
 std::vector<std::string> Lines(const std::string& path) {
@@ -99,7 +101,9 @@ TEST_P(BaselineCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
 
 // Training must pay off in the env: on held-out seeds the trained policy's
 // score beats the same network's untrained weights (train_steps 1 with
-// warm-up: the one step has learning rate 0).
+// warm-up: the one step has learning rate 0). Measured on a busy 2-core
+// machine: mlp (3 x 256, 1500 steps of batch 64) 0.273 vs 0.121 untrained;
+// lstm_gmm (2 x 128, 600 steps of batch 64, about 20 s) 0.293 vs 0.119.
 TEST_P(BaselineCli, ATrainedPolicyBeatsTheUntrainedOneOnHeldOutSeeds) {
   const Method& m = GetParam();
   const std::string dir = ScratchDir();
