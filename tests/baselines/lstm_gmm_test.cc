@@ -115,6 +115,38 @@ TEST(LstmGmm, TheConfigMapsSequencesOntoTrainingWindowsAndRefusesBadResets) {
   EXPECT_EQ(entry.resolve(paper)["rnn_hidden"], 400);
 }
 
+// With Ta > 1 the mixture is over the Ta actions from each step as one
+// vector: step k's target is window actions k .. k + Ta - 1, step-major.
+TEST(LstmGmm, ChunkTargetsAreTheTaActionsFromEachStep) {
+  auto p = MakePolicy(2, 2, {{"rnn_hidden", "8"}, {"seq_length", "3"}, {"action_horizon", "2"},
+                             {"reset_every", "4"}});
+  ASSERT_EQ(p->TrainingWindow().pred, 4);
+  const auto obs = torch::rand({2, 3, 2});
+  const auto actions = torch::arange(16, torch::kFloat32).reshape({2, 4, 2}) / 16;
+  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(0);
+  const auto loss = p->Loss(obs, actions, gen);
+  // By hand: row b, step k -> (a[b][k][0], a[b][k][1], a[b][k+1][0], a[b][k+1][1]).
+  auto targets = torch::empty({2, 3, 4});
+  for (int b = 0; b < 2; ++b) {
+    for (int k = 0; k < 3; ++k) {
+      for (int j = 0; j < 2; ++j) {
+        for (int d = 0; d < 2; ++d) targets[b][k][2 * j + d] = actions[b][k + j][d];
+      }
+    }
+  }
+  lstm_gmm::LstmState zero;
+  const auto gmm = p->net()->Head(p->net()->Run(obs, zero), false);
+  EXPECT_NEAR(loss.item<double>(), -lstm_gmm::GmmLogLikelihood(gmm, targets).mean().item<double>(),
+              1e-6);
+  // At rollout a decision reads the Ta observations since the last and
+  // returns Ta actions.
+  IdentityNormalizers(*p, 2, 2);
+  p->StartEpisode(0, 1, 3);
+  const ActionChunk chunk = p->Act(ObsHistory{1, 2, 2, {0.1f, 0.2f, 0.3f, 0.4f}, {0}});
+  EXPECT_EQ(chunk.steps, 2);
+  EXPECT_EQ(chunk.values.size(), 4u);
+}
+
 // The loss at each step of a window sees the observations up to that step
 // only, and stepping the LSTM with a carried state equals running it over the
 // whole sequence at once.
