@@ -1,6 +1,5 @@
 #include "baselines/bet/bet_policy.h"
 
-#include <atomic>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -11,6 +10,7 @@
 #include "baselines/bet/bet_losses.h"
 #include "baselines/bet/kmeans.h"
 #include "policies/policy_registry.h"
+#include "policies/row_by_row.h"
 
 namespace bcbench {
 namespace {
@@ -179,19 +179,14 @@ ActionChunk BetPolicy::Act(const ObsHistory& obs) {
   // Each row runs by itself (batch 1), so its numbers never depend on the
   // rows beside it; workers take the next row until none is left.
   const int64_t batch = obs.batch;
-  const int64_t workers =
-      std::min<int64_t>(batch, at::in_parallel_region() ? 1 : at::get_num_threads());
-  std::atomic<int64_t> next_row{0};
-  at::parallel_for(0, workers, 1, [&](int64_t, int64_t) {
+  ForEachRowAlone(batch, [&](int64_t b) {
     torch::NoGradGuard no_grad;
-    for (int64_t b = next_row++; b < batch; b = next_row++) {
-      const auto row = torch::from_blob(values.data() + b * obs.steps * obs.dim,
-                                        {1, obs.steps, obs.dim}, torch::kFloat32)
-                           .to(device_);
-      const auto action = SampleRow(row, gens[static_cast<size_t>(b)]).contiguous();
-      std::copy(action.data_ptr<float>(), action.data_ptr<float>() + action_dim_,
-                chunk.values.data() + b * action_dim_);
-    }
+    const auto row = torch::from_blob(values.data() + b * obs.steps * obs.dim,
+                                      {1, obs.steps, obs.dim}, torch::kFloat32)
+                         .to(device_);
+    const auto action = SampleRow(row, gens[static_cast<size_t>(b)]).contiguous();
+    std::copy(action.data_ptr<float>(), action.data_ptr<float>() + action_dim_,
+              chunk.values.data() + b * action_dim_);
   });
   action_norm_.Unnormalize(chunk.values.data(), static_cast<size_t>(obs.batch));
   return chunk;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "baselines/lstm_gmm/row_by_row.h"
+#include "policies/row_by_row.h"
 #include "policies/policy_registry.h"
 
 namespace bcbench {
@@ -64,7 +64,7 @@ ActionChunk LstmGmmPolicy::Act(const ObsHistory& obs) {
   chunk.values.resize(static_cast<size_t>(obs.batch * row));
   // Each row by itself with its slot's state and stream, so that an episode's
   // actions do not depend on the episodes beside it.
-  lstm_gmm::ForEachRowAlone(obs.batch, [&](int64_t b) {
+  ForEachRowAlone(obs.batch, [&](int64_t b) {
     c10::InferenceMode inference;
     Slot& s = slots_[static_cast<size_t>(obs.slots[static_cast<size_t>(b)])];
     if (config_.reset_every > 0 && s.fed + obs.steps > config_.reset_every) {

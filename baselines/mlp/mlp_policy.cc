@@ -13,7 +13,7 @@
 
 #include <torch/torch.h>
 
-#include "baselines/mlp/row_by_row.h"
+#include "policies/row_by_row.h"
 #include "policies/policy_registry.h"
 
 namespace bcbench {
@@ -123,7 +123,7 @@ class MlpPolicy : public TrainablePolicy {
     const int64_t window = static_cast<int64_t>(config_.pred_horizon) * action_dim_;
     std::vector<float> predicted(static_cast<size_t>(obs.batch) * window);
     // Each row by itself, so its numbers do not depend on the batch.
-    mlp::ForEachRowAlone(obs.batch, [&](int64_t b) {
+    ForEachRowAlone(obs.batch, [&](int64_t b) {
       c10::InferenceMode inference;
       const auto out = net_->forward(input.narrow(0, b, 1).to(device_)).to(torch::kCPU).contiguous();
       std::copy(out.data_ptr<float>(), out.data_ptr<float>() + window,

@@ -12,7 +12,7 @@
 
 #include <ATen/Parallel.h>
 
-namespace bcbench::mlp {
+namespace bcbench {
 
 template <typename Body>
 void ForEachRowAlone(int64_t rows, const Body& body) {
@@ -26,4 +26,4 @@ void ForEachRowAlone(int64_t rows, const Body& body) {
   });
 }
 
-}  // namespace bcbench::mlp
+}  // namespace bcbench
