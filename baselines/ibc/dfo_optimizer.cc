@@ -23,7 +23,13 @@ DfoResult DfoMinimize(const EnergyFunction& energy, int64_t dim, const DfoSettin
   }
   DfoResult result;
   result.energies = energy(candidates);
-  result.best = candidates[result.energies.argmin().item<int64_t>()];
+  const int64_t chosen =
+      settings.sample_final
+          ? torch::multinomial(torch::softmax(-result.energies / settings.temperature, 0), 1,
+                               /*replacement=*/true, gen)
+                .item<int64_t>()
+          : result.energies.argmin().item<int64_t>();
+  result.best = candidates[chosen];
   result.candidates = candidates;
   return result;
 }

@@ -3,7 +3,9 @@
 // candidates with probabilities softmax(-E / temperature), add Gaussian
 // noise (std = noise_scale x the bounds' range, multiplied by noise_shrink
 // after each round) and clip to the bounds; the answer is the candidate of
-// lowest energy after the last round. The energy is any function of the
+// lowest energy after the last round (the original's greedy policy), or,
+// with sample_final, one drawn with probabilities softmax(-E / temperature)
+// (the original's stochastic policy, which keeps every mode). The energy is any function of the
 // candidates, so the optimiser is tested apart from the network.
 #pragma once
 
@@ -21,13 +23,15 @@ struct DfoSettings {
   double temperature = 1.0;
   double low = -1.0;       // the bounds, the same in every dimension
   double high = 1.0;
+  // false: the candidate of lowest energy; true: one drawn from softmax(-E / temperature).
+  bool sample_final = false;
 };
 
 // candidates (M, D) -> energies (M).
 using EnergyFunction = std::function<torch::Tensor(const torch::Tensor& candidates)>;
 
 struct DfoResult {
-  torch::Tensor best;        // (D), the final candidate of lowest energy
+  torch::Tensor best;        // (D), the chosen final candidate
   torch::Tensor candidates;  // (M, D) after the last round
   torch::Tensor energies;    // (M) of those candidates
 };

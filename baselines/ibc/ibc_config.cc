@@ -49,6 +49,8 @@ const ConfigSchema<IbcConfig>& IbcConfig::Schema() {
         .Number("noise_scale", &C::noise_scale, 0, 10,
                 "DFO noise std of the first round, as a fraction of the bounds' range")
         .Number("noise_shrink", &C::noise_shrink, 0, 1, "DFO noise std factor per round")
+        .Choice("final_choice", &C::final_choice, {"argmin", "sample"},
+                "action from the last DFO round: lowest energy, or drawn from softmax(-E / T)")
         .Include(&C::training, TrainingSchema())
         .Int("seed", &C::seed, 0, std::numeric_limits<int64_t>::max(),
              "seed of init, batches and counter-examples");
@@ -58,8 +60,8 @@ const ConfigSchema<IbcConfig>& IbcConfig::Schema() {
 }
 
 std::vector<std::string> IbcConfig::EvalKeys() {
-  return {"action_horizon",  "latency_steps", "inference_samples", "inference_iterations",
-          "noise_scale",     "noise_shrink"};
+  return {"action_horizon", "latency_steps", "inference_samples", "inference_iterations",
+          "noise_scale",    "noise_shrink",  "final_choice"};
 }
 
 void IbcConfig::Validate() const {

@@ -41,6 +41,11 @@ struct IbcConfig {
   int inference_iterations = 3;  // resample + perturb rounds
   double noise_scale = 0.33;     // first round's noise std, as a fraction of the bounds' range
   double noise_shrink = 0.5;     // the std is multiplied by this after each round
+  // How the action is picked from the last round's candidates: "argmin" (lowest
+  // energy; the original's greedy policy, which commits to the deepest mode)
+  // or "sample" (drawn with probabilities softmax(-E / temperature); the
+  // original's stochastic policy, which keeps every mode).
+  std::string final_choice = "argmin";
 
   // --- Optimisation: Chi et al.'s IBC settings (AdamW 1e-4, betas 0.95/0.999,
   // wd 1e-6, cosine with 500 warm-up steps, no EMA) with a CPU-sized batch ---

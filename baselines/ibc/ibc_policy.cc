@@ -28,6 +28,7 @@ DfoSettings IbcPolicy::Dfo() const {
   s.noise_scale = config_.noise_scale;
   s.noise_shrink = config_.noise_shrink;
   s.temperature = config_.temperature;
+  s.sample_final = config_.final_choice == "sample";
   return s;
 }
 

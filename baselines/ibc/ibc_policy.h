@@ -50,6 +50,7 @@ class IbcPolicy : public TrainablePolicy {
   torch::Device GetDevice() const override { return device_; }
 
   const IbcConfig& config() const { return config_; }
+  EnergyMlp& energy() { return energy_; }
   DfoSettings Dfo() const;
 
  private:

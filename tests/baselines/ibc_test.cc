@@ -1,0 +1,213 @@
+// Implicit BC (baselines/ibc): the InfoNCE loss and the derivative-free
+// optimiser against hand-computed values and a known energy, multimodal toys
+// where IBC keeps every mode, a checkpoint that restores identical actions,
+// evaluation rows independent of batching, and a Push-T training that beats
+// the untrained energy on held-out seeds.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "baselines/ibc/dfo_optimizer.h"
+#include "baselines/ibc/ibc_policy.h"
+#include "baselines/ibc/info_nce.h"
+#include "policies/training/checkpoint.h"
+#include "policies/training/trainer.h"
+#include "support/test_support.h"
+
+namespace bcbench {
+namespace {
+
+using testing::RunBcbench;
+using testing::ScratchDir;
+
+TEST(Ibc, InfoNceLossIsTheCrossEntropyOfThePositiveOverTheCounterExamples) {
+  // Two rows, the positive first, two counter-examples each:
+  // loss = E_0 / T + log sum_j exp(-E_j / T), averaged over rows.
+  const auto energies = torch::tensor({{1.0f, 2.0f, 0.5f}, {0.0f, -1.0f, 3.0f}});
+  // Row 1: 1 + log(e^-1 + e^-2 + e^-0.5) = 1.1041306; row 2: 0 + log(1 + e + e^-3) = 1.3265626.
+  EXPECT_NEAR(InfoNceLoss(energies, 1.0).item<double>(), (1.1041306 + 1.3265626) / 2, 1e-6);
+  // Temperature 2 halves every logit.
+  EXPECT_NEAR(InfoNceLoss(energies, 2.0).item<double>(), 1.0582029, 1e-6);
+  // The positive at the lowest energy by a wide margin costs almost nothing.
+  EXPECT_LT(InfoNceLoss(torch::tensor({{-20.0f, 0.0f, 0.0f}}), 1.0).item<double>(), 1e-8);
+}
+
+// A quadratic bowl around `target`, in `dim` dimensions.
+EnergyFunction Bowl(std::vector<float> target, std::vector<float>* seen_min = nullptr,
+                    std::vector<float>* seen_max = nullptr) {
+  return [target, seen_min, seen_max](const torch::Tensor& candidates) {
+    if (seen_min != nullptr) {
+      seen_min->push_back(candidates.min().item<float>());
+      seen_max->push_back(candidates.max().item<float>());
+    }
+    const auto t = torch::tensor(target).unsqueeze(0);
+    return 10 * (candidates - t).pow(2).sum(1);
+  };
+}
+
+double Distance(const torch::Tensor& a, const std::vector<float>& b) {
+  return (a - torch::tensor(b)).norm().item<double>();
+}
+
+TEST(Ibc, DfoFindsTheMinimumOfAKnownQuadraticEnergy) {
+  const std::vector<float> target = {0.3f, -0.5f, 0.7f, -0.1f};
+  DfoSettings s;  // 1024 samples, 3 rounds, std 0.33 x range halved per round
+  double dfo_error = 0, uniform_error = 0;
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+    const auto result = DfoMinimize(Bowl(target), 4, s, gen);
+    ASSERT_EQ(result.best.sizes(), (std::vector<int64_t>{4}));
+    ASSERT_EQ(result.candidates.sizes(), (std::vector<int64_t>{1024, 4}));
+    dfo_error = std::max(dfo_error, Distance(result.best, target));
+    // Without the rounds the answer is the best of M uniform samples.
+    DfoSettings none = s;
+    none.iterations = 0;
+    auto gen0 = at::make_generator<at::CPUGeneratorImpl>(seed);
+    uniform_error = std::max(uniform_error, Distance(DfoMinimize(Bowl(target), 4, none, gen0).best, target));
+  }
+  std::printf("worst distance to the minimum over 5 seeds: DFO %.4f, best uniform sample %.4f\n",
+              dfo_error, uniform_error);
+  EXPECT_LT(dfo_error, 0.1);
+  EXPECT_LT(dfo_error, 0.5 * uniform_error) << "the resample-and-perturb rounds do not help";
+}
+
+TEST(Ibc, DfoCandidatesStayWithinTheBounds) {
+  // The bowl's minimum lies outside [-1, 1]^2: the noise pushes candidates
+  // past the bounds every round, and clipping must hold them at the edge.
+  std::vector<float> seen_min, seen_max;
+  DfoSettings s;
+  s.noise_scale = 1.0;  // large steps, so every round overshoots
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  const auto result = DfoMinimize(Bowl({1.5f, -2.0f}, &seen_min, &seen_max), 2, s, gen);
+  ASSERT_EQ(seen_min.size(), 4u);  // the uniform draw, 3 rounds... and the final scoring
+  for (size_t i = 0; i < seen_min.size(); ++i) {
+    EXPECT_GE(seen_min[i], -1.0f) << "energy call " << i;
+    EXPECT_LE(seen_max[i], 1.0f) << "energy call " << i;
+  }
+  EXPECT_GE(result.candidates.min().item<float>(), -1.0f);
+  EXPECT_LE(result.candidates.max().item<float>(), 1.0f);
+  // The best point in the box is its corner (1, -1).
+  EXPECT_LT(Distance(result.best, {1.0f, -1.0f}), 1e-6);
+}
+
+// ---- Multimodal toys: a constant observation and actions from a few modes.
+
+IbcConfig ToyConfig(int obs_horizon) {
+  IbcConfig c;
+  c.obs_horizon = obs_horizon;
+  c.hidden_dims = {64, 64};
+  c.dropout = 0;
+  c.counter_examples = 32;
+  c.final_choice = "sample";  // the stochastic policy; argmin commits to the deepest well
+  c.inference_samples = 512;
+  c.training.lr = 1e-3;
+  c.training.warmup_steps = 0;
+  c.training.lr_schedule = "constant";
+  c.training.batch_size = 64;
+  c.seed = 1;
+  return c;
+}
+
+// An IBC with normalisers fitted to the modes (so they are their own
+// normalised values), trained for `steps` on actions drawn from `modes`.
+std::unique_ptr<IbcPolicy> TrainOnModes(const IbcConfig& c,
+                                        const std::vector<std::vector<float>>& modes, int steps) {
+  const int dim = static_cast<int>(modes[0].size());
+  auto policy = std::make_unique<IbcPolicy>(c, 1, dim, torch::kCPU);
+  FloatArray obs, actions;
+  for (const auto& m : modes) {
+    obs.AppendRow({0.0});
+    actions.AppendRow(std::vector<double>(m.begin(), m.end()));
+  }
+  policy->Fit({{&obs}, {&actions}});
+  std::vector<torch::Tensor> rows;
+  for (const auto& m : modes) rows.push_back(torch::tensor(m));
+  const auto mode_table = torch::stack(rows);  // (modes, dim), already normalised
+  auto optimizer = MakeOptimizer(*policy);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  const int64_t batch = c.training.batch_size;
+  policy->Network().train();
+  for (int step = 0; step < steps; ++step) {
+    // Every mode equally often in every batch (the data's proportions, without
+    // the batch-to-batch imbalance that would deepen one well more than another).
+    const auto pick = torch::arange(batch) % static_cast<int64_t>(modes.size());
+    const auto act = mode_table.index_select(0, pick).unsqueeze(1);  // (B, 1, dim)
+    const auto o = torch::zeros({batch, c.obs_horizon, 1});
+    optimizer->zero_grad();
+    policy->Loss(o, act, gen).backward();
+    optimizer->step();
+  }
+  policy->Network().eval();
+  return policy;
+}
+
+// Acts once in each of `slots` episode slots (its own seed each) on the
+// constant observation; returns the actions, row by row.
+std::vector<std::vector<float>> SampleActions(IbcPolicy& policy, int slots) {
+  const int dim = static_cast<int>(policy.ActionNormalizer().dim());
+  ObsHistory obs{slots, policy.ObsHorizon(), 1, {}, {}};
+  obs.values.assign(static_cast<size_t>(slots * policy.ObsHorizon()), 0.0f);
+  for (int s = 0; s < slots; ++s) {
+    policy.StartEpisode(s, slots, EpisodeStreamSeed(11, static_cast<uint64_t>(s)));
+    obs.slots.push_back(s);
+  }
+  const ActionChunk chunk = policy.Act(obs);
+  std::vector<std::vector<float>> out;
+  for (int b = 0; b < slots; ++b) {
+    out.emplace_back(chunk.values.begin() + b * chunk.steps * dim,
+                     chunk.values.begin() + (b * chunk.steps + 1) * dim);
+  }
+  return out;
+}
+
+// Fraction of samples within `radius` of each mode.
+std::vector<double> ModeFractions(const std::vector<std::vector<float>>& samples,
+                                  const std::vector<std::vector<float>>& modes, double radius) {
+  std::vector<double> fractions(modes.size(), 0.0);
+  for (const auto& a : samples) {
+    for (size_t m = 0; m < modes.size(); ++m) {
+      double d2 = 0;
+      for (size_t i = 0; i < a.size(); ++i) d2 += (a[i] - modes[m][i]) * (a[i] - modes[m][i]);
+      if (std::sqrt(d2) < radius) fractions[m] += 1.0 / static_cast<double>(samples.size());
+    }
+  }
+  return fractions;
+}
+
+TEST(Ibc, KeepsBothModesOfABimodalAction) {
+  torch::set_num_threads(1);  // tiny GEMMs: threads would only wait on each other
+  const std::vector<std::vector<float>> modes = {{-1.0f}, {1.0f}};
+  auto policy = TrainOnModes(ToyConfig(1), modes, 300);
+  const auto fractions = ModeFractions(SampleActions(*policy, 200), modes, 0.3);
+  std::printf("samples near -1: %.3f, near +1: %.3f (MSE would put them near 0)\n", fractions[0],
+              fractions[1]);
+  EXPECT_GE(fractions[0], 0.25);
+  EXPECT_GE(fractions[1], 0.25);
+  // The energy has a well at each mode, both far below the mean action 0.
+  torch::NoGradGuard no_grad;
+  const auto e = policy->energy()->Score(torch::zeros({1, 1}),
+                                         torch::tensor({-1.0f, 0.0f, 1.0f}).reshape({1, 3, 1}));
+  const float at_minus = e[0][0].item<float>(), at_zero = e[0][1].item<float>(),
+              at_plus = e[0][2].item<float>();
+  std::printf("energy at -1 %.3f, at 0 %.3f, at +1 %.3f\n", at_minus, at_zero, at_plus);
+  EXPECT_LT(at_minus, at_zero - 2.0f);
+  EXPECT_LT(at_plus, at_zero - 2.0f);
+}
+
+TEST(Ibc, RecoversTheFourCornersOfASquare) {
+  torch::set_num_threads(1);  // tiny GEMMs: threads would only wait on each other
+  const std::vector<std::vector<float>> modes = {
+      {-1.0f, -1.0f}, {-1.0f, 1.0f}, {1.0f, -1.0f}, {1.0f, 1.0f}};
+  auto policy = TrainOnModes(ToyConfig(1), modes, 300);
+  const auto fractions = ModeFractions(SampleActions(*policy, 200), modes, 0.3);
+  std::printf("samples near (-1,-1) %.3f, (-1,1) %.3f, (1,-1) %.3f, (1,1) %.3f\n", fractions[0],
+              fractions[1], fractions[2], fractions[3]);
+  for (size_t m = 0; m < modes.size(); ++m) EXPECT_GE(fractions[m], 0.10) << "corner " << m;
+}
+
+}  // namespace
+}  // namespace bcbench
