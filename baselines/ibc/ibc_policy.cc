@@ -1,14 +1,12 @@
 #include "baselines/ibc/ibc_policy.h"
 
-#include <atomic>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
-#include <ATen/Parallel.h>
-
 #include "baselines/ibc/info_nce.h"
 #include "policies/policy_registry.h"
+#include "policies/row_by_row.h"
 
 namespace bcbench {
 
@@ -105,26 +103,19 @@ ActionChunk IbcPolicy::Act(const ObsHistory& obs) {
   chunk.steps = ChunkSteps();
   chunk.dim = action_dim_;
   chunk.values.resize(static_cast<size_t>(obs.batch * size));
-  // Rows go to the LibTorch threads one at a time, and each row is optimised
-  // by itself (its GEMMs always have M rows, run single-threaded inside the
-  // parallel region), so its numbers do not depend on the batch or threads.
-  // All threads are asked for even for one row, so that a lone row does not
-  // run multi-threaded GEMMs outside the region.
-  std::atomic<int64_t> next_row{0};
-  const int64_t workers = at::in_parallel_region() ? 1 : at::get_num_threads();
-  at::parallel_for(0, workers, 1, [&](int64_t /*begin*/, int64_t /*end*/) {
+  // Each row is optimised by itself (its GEMMs always have M rows, run
+  // single-threaded), so its numbers do not depend on the batch or threads.
+  ForEachRowAlone(obs.batch, [&](int64_t b) {
     c10::InferenceMode inference;
-    for (int64_t b = next_row++; b < obs.batch; b = next_row++) {
-      const auto row_obs = all_obs.narrow(0, b, 1);
-      auto energy = [&](const torch::Tensor& candidates) {
-        return energy_->Score(row_obs, candidates.unsqueeze(0)).squeeze(0);
-      };
-      auto& gen = slot_gens_[static_cast<size_t>(obs.slots[static_cast<size_t>(b)])];
-      const auto best = DfoMinimize(energy, size, settings, gen, all_obs.options())
-                            .best.to(torch::kCPU)
-                            .contiguous();
-      std::memcpy(chunk.values.data() + b * size, best.data_ptr<float>(), sizeof(float) * size);
-    }
+    const auto row_obs = all_obs.narrow(0, b, 1);
+    auto energy = [&](const torch::Tensor& candidates) {
+      return energy_->Score(row_obs, candidates.unsqueeze(0)).squeeze(0);
+    };
+    auto& gen = slot_gens_[static_cast<size_t>(obs.slots[static_cast<size_t>(b)])];
+    const auto best = DfoMinimize(energy, size, settings, gen, all_obs.options())
+                          .best.to(torch::kCPU)
+                          .contiguous();
+    std::memcpy(chunk.values.data() + b * size, best.data_ptr<float>(), sizeof(float) * size);
   });
   action_norm_.Unnormalize(chunk.values.data(), static_cast<size_t>(chunk.batch) * chunk.steps);
   return chunk;
