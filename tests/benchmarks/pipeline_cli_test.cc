@@ -179,10 +179,13 @@ TEST(PipelineCli, PerfTimesEveryRegisteredPolicy) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream in(json);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (const std::string key : {"policy_diffusion_act_b1_ms", "policy_diffusion_act_b3_ms",
-                                "policy_diffusion_step_b3_ms"}) {
-    EXPECT_THAT(text, HasSubstr("\"" + key + "\"")) << text;
-    EXPECT_THAT(r.output, HasSubstr(key));
+  for (const std::string name : {"diffusion", "mlp", "lstm_gmm", "bet", "ibc"}) {
+    for (const std::string& key :
+         {"policy_" + name + "_act_b1_ms", "policy_" + name + "_act_b3_ms"}) {
+      EXPECT_THAT(text, HasSubstr("\"" + key + "\"")) << text;
+      EXPECT_THAT(r.output, HasSubstr(key));
+    }
+    EXPECT_THAT(text, HasSubstr("\"policy_" + name + "_step_b3_ms\"")) << text;
   }
 }
 
