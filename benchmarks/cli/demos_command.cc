@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "datasets/atomic_file.h"
 #include "benchmarks/cli/progress.h"
 #include "datasets/demo_file.h"
 #include "datasets/demo_recorder.h"
@@ -34,6 +35,7 @@ EnvOptions BuildEnvOptions(const DemosArgs& a) {
 }  // namespace
 
 void RunDemos(const DemosArgs& a) {
+  CheckWritableFile("--out", a.out);
   if (a.idle_prob < 0 || a.idle_prob > 1 || std::isnan(a.idle_prob)) {
     throw UsageError(fmt::format("--idle-prob {} is not a probability; use a value in [0, 1]",
                                  a.idle_prob));

@@ -13,6 +13,7 @@
 namespace bcbench {
 
 void RunEval(const EvalArgs& a) {
+  if (!a.csv.empty()) CheckWritableFile("--csv", a.csv);  // before the work, not after
   std::vector<std::pair<std::string, std::string>> sets, env_opts;
   for (const auto& s : a.sets) sets.push_back(ParseSetting(s));
   for (const auto& s : a.env_opts) {
@@ -34,11 +35,12 @@ void RunEval(const EvalArgs& a) {
                a.seed_base, a.seed_base + a.episodes - 1,
                a.unbatched ? "one at a time" : "all episodes stepped together");
   const EvalRunResult result = RunEvaluation(*loaded.policy, spec);
+  // The summary first: should the CSV write still fail, the run is not lost.
+  fmt::print("{}\n", SummaryText(Summarize(result.rows)));
   if (!a.csv.empty()) {
     WriteFileAtomically(a.csv, EpisodeCsv(result.rows));
     spdlog::info("wrote {} rows to {}", result.rows.size(), a.csv);
   }
-  fmt::print("{}\n", SummaryText(Summarize(result.rows)));
 }
 
 void AddEvalCommand(CLI::App& app, CommandActions& actions) {

@@ -59,6 +59,7 @@ std::string CpuModel() {
 }
 
 void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
+  if (!a.json.empty()) CheckWritableFile("--json", a.json);
   nlohmann::json out;
   out["threads"] = TorchThreads();
   out["torch_version"] = TorchVersion();

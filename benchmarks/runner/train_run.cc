@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/runner/eval_run.h"
+#include "datasets/atomic_file.h"
 #include "datasets/demo_file.h"
 #include "datasets/demo_validation.h"
 #include "envs/registry.h"
@@ -100,6 +101,11 @@ std::string DemoFileIdentity(const std::string& path) {
 
 TrainRunResult RunTraining(const TrainRunSpec& spec) {
   CheckDevice(spec.device);
+  if (std::filesystem::exists(spec.out) && !std::filesystem::is_directory(spec.out)) {
+    throw std::invalid_argument("--out " + spec.out +
+                                " exists and is not a folder; pass a folder for the run");
+  }
+  CheckWritableFile("--out", spec.out + "/" + kCheckpointFile);
   const PolicyEntry& entry = FindPolicy(spec.policy);
   const DemoFileSummary summary = ValidateDemoFile(spec.data);
   if (summary.has_env_args && summary.env_args.env_name != spec.env) {

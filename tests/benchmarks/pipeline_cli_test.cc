@@ -3,6 +3,8 @@
 // depend on batching, threads or sharding; resume refuses a changed run;
 // eval takes env options and only inference keys; and a trained policy
 // beats the untrained one on held-out seeds.
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -170,6 +172,48 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
                                 " --episodes 2 --env-opt start=probe --set inference_steps=2 --csv " + csv);
   ASSERT_EQ(probe.exit_code, 0) << probe.output;
   EXPECT_EQ(Rows(csv).size(), 2u);
+}
+
+// Output paths that cannot be written are refused before any work, with the
+// option, the path and what to do; nothing is left behind.
+TEST(PipelineCli, UnwritableOutputsAreRefusedBeforeTheWork) {
+  const std::string dir = ScratchDir();
+  const std::string demos = RecordDemos(dir, 2);
+  const std::string run = dir + "/run";
+  ASSERT_EQ(RunBcbench("train --env pusht --policy diffusion --data " + demos + " --out " + run +
+                       " " + kTinyNet + " --steps 2")
+                .exit_code,
+            0);
+  std::ofstream(dir + "/a_file") << "x";
+  std::filesystem::create_directories(dir + "/locked");
+  std::filesystem::permissions(dir + "/locked", std::filesystem::perms::owner_read |
+                                                    std::filesystem::perms::owner_exec);
+  const bool root = ::geteuid() == 0;  // root writes into read-only folders anyway
+  struct Case {
+    std::string args, says;
+  };
+  std::vector<Case> cases = {
+      {"eval --checkpoint " + run + " --episodes 1 --csv " + dir, "is a folder"},
+      {"eval --checkpoint " + run + " --episodes 1 --csv " + dir + "/a_file/x.csv",
+       "is a file, not a folder"},
+      {"eval --checkpoint " + run + " --episodes 1 --csv " + dir + "/" + std::string(300, 'n'),
+       "longer than the filesystem allows"},
+      {"demos --env pusht --episodes 1 --out " + dir, "is a folder"},
+      {"train --env pusht --policy diffusion --data " + demos + " --out " + dir + "/a_file",
+       "not a folder"},
+      {"perf --only env --json " + dir + "/a_file/p.json", "is a file, not a folder"},
+  };
+  if (!root) {
+    cases.push_back({"eval --checkpoint " + run + " --episodes 1 --csv " + dir + "/locked/e.csv",
+                     "not writable"});
+  }
+  for (const auto& c : cases) {
+    const auto r = RunBcbench(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
+    EXPECT_THAT(r.output, Not(HasSubstr("episodes 1/1"))) << "the work ran first: " << c.args;
+  }
+  std::filesystem::permissions(dir + "/locked", std::filesystem::perms::owner_all);
 }
 
 // `bcbench perf` times every registered policy's Act at batch 1 and batch N.
