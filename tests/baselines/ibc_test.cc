@@ -16,7 +16,7 @@
 #include "baselines/ibc/info_nce.h"
 #include "policies/training/checkpoint.h"
 #include "policies/training/trainer.h"
-#include "support/test_support.h"
+#include "support/cli_checks.h"
 
 namespace bcbench {
 namespace {
@@ -306,32 +306,9 @@ TEST(Ibc, ACheckpointRestoresIdenticalActionsAndRowsDoNotDependOnTheBatch) {
 
 // ---- Through the CLI.
 
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Rows without the wall-time field (the last), which no run repeats.
-std::vector<std::string> Rows(const std::string& csv) {
-  std::vector<std::string> rows;
-  const auto lines = Lines(csv);
-  for (size_t i = 1; i < lines.size(); ++i) rows.push_back(lines[i].substr(0, lines[i].rfind(',')));
-  return rows;
-}
-
-std::string RecordDemos(const std::string& dir, int episodes) {
-  const std::string demos = dir + "/demos.hdf5";
-  const auto r = RunBcbench("demos --env pusht --episodes " + std::to_string(episodes) +
-                            " --obs keypoints --out " + demos);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return demos;
-}
-
 TEST(IbcCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 4);
+  const std::string demos = testing::RecordPushTDemos(dir, 4);
   const std::string run = dir + "/run";
   const auto train = RunBcbench(
       "train --env pusht --policy ibc --data " + demos + " --out " + run +
@@ -340,30 +317,10 @@ TEST(IbcCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
       "--steps 20");
   ASSERT_EQ(train.exit_code, 0) << train.output;
   const std::string common = "eval --checkpoint " + run + " ";
-  auto eval = [&](const std::string& args, const std::string& name) {
-    const std::string csv = dir + "/" + name + ".csv";
-    const auto r = RunBcbench(args + " --csv " + csv);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return Rows(csv);
-  };
-  const auto batched = eval(common + "--episodes 10", "batched");
-  ASSERT_EQ(batched.size(), 10u);
-  EXPECT_EQ(eval(common + "--episodes 10 --unbatched", "single"), batched);
-  EXPECT_EQ(eval("--threads 1 " + common + "--episodes 10", "one_thread"), batched);
-  auto shards = eval(common + "--episodes 5", "shard0");
-  const auto second = eval(common + "--episodes 5 --seed-base 100005", "shard1");
-  shards.insert(shards.end(), second.begin(), second.end());
-  EXPECT_EQ(shards, batched);
+  const auto batched = testing::ExpectRowsIndependentOfBatching(dir, common);
   // A different policy seed gives different streams, so different rows.
-  EXPECT_NE(eval(common + "--episodes 10 --policy-seed 1", "other_stream"), batched);
-}
-
-// The score the summary prints: "score (mean max reward) 0.161 [...".
-double PrintedScore(const std::string& output) {
-  const std::string key = "score (mean max reward) ";
-  const auto at = output.find(key);
-  if (at == std::string::npos) return -1;
-  return std::stod(output.substr(at + key.size()));
+  EXPECT_NE(testing::EvalRows(dir, common + "--episodes 10 --policy-seed 1", "other_stream"),
+            batched);
 }
 
 // Training must pay off in the env: on held-out seeds the trained energy's
@@ -375,27 +332,17 @@ double PrintedScore(const std::string& output) {
 // paper-sized MLP needs far longer than a test may take.
 TEST(IbcCli, ATrainedPolicyBeatsTheUntrainedOneOnHeldOutSeeds) {
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 30);
+  const std::string demos = testing::RecordPushTDemos(dir, 30);
   const std::string net =
       " --set hidden_dims=128,128,128 --set dropout=0 --set counter_examples=64 "
       "--set batch_size=64 --set warmup_steps=50 --set lr=1e-3 --set inference_samples=256 "
       "--log-every 500 --valid-every 0";
   const std::string train = "train --env pusht --policy ibc --data " + demos + net;
-  const auto trained = RunBcbench(train + " --out " + dir + "/trained --steps 1500");
-  ASSERT_EQ(trained.exit_code, 0) << trained.output;
-  const auto untrained = RunBcbench(train + " --out " + dir + "/untrained --steps 1");
-  ASSERT_EQ(untrained.exit_code, 0) << untrained.output;
-  const std::string eval = " --episodes 20 --seed-base 100000";
-  const auto a = RunBcbench("eval --checkpoint " + dir + "/trained" + eval);
-  const auto b = RunBcbench("eval --checkpoint " + dir + "/untrained" + eval);
-  ASSERT_EQ(a.exit_code, 0) << a.output;
-  ASSERT_EQ(b.exit_code, 0) << b.output;
-  const double trained_score = PrintedScore(a.output), untrained_score = PrintedScore(b.output);
-  std::printf("held-out score: trained %.3f, untrained %.3f\n", trained_score, untrained_score);
-  EXPECT_GT(trained_score, untrained_score + 0.06)
-      << "trained score " << trained_score << " vs untrained " << untrained_score
-      << " on seeds 100000..100019\n" << a.output << b.output;
-  EXPECT_GE(untrained_score, 0.0);
+  const auto scores = testing::TrainedVsUntrained(dir, train, 1500, "ibc");
+  EXPECT_GT(scores.trained, scores.untrained + 0.06)
+      << "trained score " << scores.trained << " vs untrained " << scores.untrained
+      << " on seeds 100000..100019\n" << scores.output;
+  EXPECT_GE(scores.untrained, 0.0);
 }
 
 }  // namespace

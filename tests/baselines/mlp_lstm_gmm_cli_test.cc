@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "support/test_support.h"
+#include "support/cli_checks.h"
 
 namespace bcbench {
 namespace {
@@ -37,65 +37,22 @@ const Method kMethods[] = {
      "--set batch_size=64 --set warmup_steps=50 --set lr=1e-3", 600},
 };
 
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Rows without the wall-time field (the last), which no run repeats.
-std::vector<std::string> Rows(const std::string& csv) {
-  std::vector<std::string> rows;
-  const auto lines = Lines(csv);
-  for (size_t i = 1; i < lines.size(); ++i) rows.push_back(lines[i].substr(0, lines[i].rfind(',')));
-  return rows;
-}
-
-std::string RecordDemos(const std::string& dir, int episodes) {
-  const std::string demos = dir + "/demos.hdf5";
-  const auto r = RunBcbench("demos --env pusht --episodes " + std::to_string(episodes) +
-                            " --obs keypoints --out " + demos);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return demos;
-}
-
-// The score the summary prints: "score (mean max reward) 0.161 [...".
-double PrintedScore(const std::string& output) {
-  const std::string key = "score (mean max reward) ";
-  const auto at = output.find(key);
-  if (at == std::string::npos) return -1;
-  return std::stod(output.substr(at + key.size()));
-}
-
 class BaselineCli : public ::testing::TestWithParam<Method> {};
 
 TEST_P(BaselineCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
   const Method& m = GetParam();
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 4);
+  const std::string demos = testing::RecordPushTDemos(dir, 4);
   const std::string run = dir + "/run";
   const auto train = RunBcbench("train --env pusht --policy " + m.name + " --data " + demos +
                                 " --out " + run + " " + m.tiny + " --steps 20");
   ASSERT_EQ(train.exit_code, 0) << train.output;
   const std::string common = "eval --checkpoint " + run + " ";
-  auto eval = [&](const std::string& args, const std::string& name) {
-    const std::string csv = dir + "/" + name + ".csv";
-    const auto r = RunBcbench(args + " --csv " + csv);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return Rows(csv);
-  };
-  const auto batched = eval(common + "--episodes 10", "batched");
-  ASSERT_EQ(batched.size(), 10u);
-  EXPECT_EQ(eval(common + "--episodes 10 --unbatched", "single"), batched);
-  EXPECT_EQ(eval("--threads 1 " + common + "--episodes 10", "one_thread"), batched);
-  auto shards = eval(common + "--episodes 5", "shard0");
-  const auto second = eval(common + "--episodes 5 --seed-base 100005", "shard1");
-  shards.insert(shards.end(), second.begin(), second.end());
-  EXPECT_EQ(shards, batched);
+  const auto batched = testing::ExpectRowsIndependentOfBatching(dir, common);
   if (m.name == "lstm_gmm") {
     // A different policy seed gives different streams, so different rows.
-    EXPECT_NE(eval(common + "--episodes 10 --policy-seed 1", "other_stream"), batched);
+    EXPECT_NE(testing::EvalRows(dir, common + "--episodes 10 --policy-seed 1", "other_stream"),
+              batched);
   }
 }
 
@@ -107,26 +64,14 @@ TEST_P(BaselineCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
 TEST_P(BaselineCli, ATrainedPolicyBeatsTheUntrainedOneOnHeldOutSeeds) {
   const Method& m = GetParam();
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 30);
+  const std::string demos = testing::RecordPushTDemos(dir, 30);
   const std::string train = "train --env pusht --policy " + m.name + " --data " + demos + " " +
                             m.learner + " --log-every 500 --valid-every 0";
-  const auto trained =
-      RunBcbench(train + " --out " + dir + "/trained --steps " + std::to_string(m.steps));
-  ASSERT_EQ(trained.exit_code, 0) << trained.output;
-  const auto untrained = RunBcbench(train + " --out " + dir + "/untrained --steps 1");
-  ASSERT_EQ(untrained.exit_code, 0) << untrained.output;
-  const std::string eval = " --episodes 20 --seed-base 100000";
-  const auto a = RunBcbench("eval --checkpoint " + dir + "/trained" + eval);
-  const auto b = RunBcbench("eval --checkpoint " + dir + "/untrained" + eval);
-  ASSERT_EQ(a.exit_code, 0) << a.output;
-  ASSERT_EQ(b.exit_code, 0) << b.output;
-  const double trained_score = PrintedScore(a.output), untrained_score = PrintedScore(b.output);
-  std::printf("%s held-out score: trained %.3f, untrained %.3f\n", m.name.c_str(), trained_score,
-              untrained_score);
-  EXPECT_GT(trained_score, untrained_score + 0.1)
-      << "trained score " << trained_score << " vs untrained " << untrained_score
-      << " on seeds 100000..100019\n" << a.output << b.output;
-  EXPECT_GE(untrained_score, 0.0);
+  const auto scores = testing::TrainedVsUntrained(dir, train, m.steps, m.name);
+  EXPECT_GT(scores.trained, scores.untrained + 0.1)
+      << "trained score " << scores.trained << " vs untrained " << scores.untrained
+      << " on seeds 100000..100019\n" << scores.output;
+  EXPECT_GE(scores.untrained, 0.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Methods, BaselineCli, ::testing::ValuesIn(kMethods), MethodName);

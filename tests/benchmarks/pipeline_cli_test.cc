@@ -14,11 +14,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "support/test_support.h"
+#include "support/cli_checks.h"
 
 namespace bcbench {
 namespace {
 
+using testing::CsvRows;
+using testing::EvalRows;
+using testing::FileLines;
+using testing::RecordPushTDemos;
 using testing::RunBcbench;
 using testing::RunBinary;
 using testing::ScratchDir;
@@ -28,29 +32,6 @@ using ::testing::Not;
 const char* const kTinyNet =
     "--set down_dims=16,32 --set step_embed_dim=16 --set pred_horizon=8 --set action_horizon=4 "
     "--set batch_size=16 --set warmup_steps=2 --set inference_steps=4";
-
-std::vector<std::string> Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Rows without the wall-time field (the last), which no run repeats.
-std::vector<std::string> Rows(const std::string& csv) {
-  std::vector<std::string> rows;
-  const auto lines = Lines(csv);
-  for (size_t i = 1; i < lines.size(); ++i) rows.push_back(lines[i].substr(0, lines[i].rfind(',')));
-  return rows;
-}
-
-std::string RecordDemos(const std::string& dir, int episodes, const std::string& extra = "") {
-  const std::string demos = dir + "/demos.hdf5";
-  const auto r = RunBcbench("demos --env pusht --episodes " + std::to_string(episodes) +
-                            " --obs keypoints --out " + demos + " " + extra);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return demos;
-}
 
 TEST(PipelineCli, APolicyRegisteredOnlyInItsOwnFolderTrainsAndEvaluates) {
   const auto listed = RunBinary(BCBENCH_TOY_BINARY, "policies");
@@ -63,13 +44,13 @@ TEST(PipelineCli, APolicyRegisteredOnlyInItsOwnFolderTrainsAndEvaluates) {
   EXPECT_THAT(help.output, HasSubstr("train_steps"));
 
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 6);
+  const std::string demos = RecordPushTDemos(dir, 6);
   const std::string run = dir + "/toy";
   const auto train = RunBinary(BCBENCH_TOY_BINARY, "train --env pusht --policy toy --data " +
                                                        demos + " --out " + run +
                                                        " --steps 200 --log-every 50");
   ASSERT_EQ(train.exit_code, 0) << train.output;
-  const auto log = Lines(run + "/train_log.csv");
+  const auto log = FileLines(run + "/train_log.csv");
   ASSERT_GE(log.size(), 3u);
   const double first = std::stod(log[1].substr(log[1].find(',') + 1));
   const double last = std::stod(log.back().substr(log.back().find(',') + 1));
@@ -78,7 +59,7 @@ TEST(PipelineCli, APolicyRegisteredOnlyInItsOwnFolderTrainsAndEvaluates) {
   const auto eval = RunBinary(BCBENCH_TOY_BINARY,
                               "eval --checkpoint " + run + " --episodes 3 --csv " + csv);
   ASSERT_EQ(eval.exit_code, 0) << eval.output;
-  const auto rows = Rows(csv);
+  const auto rows = CsvRows(csv);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].rfind("pusht,toy,100000,", 0), 0u) << rows[0];
   // The stock binary does not know the toy, and says so.
@@ -89,7 +70,7 @@ TEST(PipelineCli, APolicyRegisteredOnlyInItsOwnFolderTrainsAndEvaluates) {
 
 TEST(PipelineCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 4);
+  const std::string demos = RecordPushTDemos(dir, 4);
   const std::string run = dir + "/run";
   ASSERT_EQ(RunBcbench("train --env pusht --policy diffusion --data " + demos + " --out " + run +
                        " " + kTinyNet + " --steps 20")
@@ -97,27 +78,14 @@ TEST(PipelineCli, EvalRowsAreTheSameBatchedOneByOneAcrossThreadsAndShards) {
             0);
   // DDPM draws noise at every step, so every row depends on its own stream.
   const std::string common = "eval --checkpoint " + run + " --set sampler=ddpm ";
-  auto eval = [&](const std::string& args, const std::string& name) {
-    const std::string csv = dir + "/" + name + ".csv";
-    const auto r = RunBcbench(args + " --csv " + csv);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    return Rows(csv);
-  };
-  const auto batched = eval(common + "--episodes 10", "batched");
-  ASSERT_EQ(batched.size(), 10u);
-  EXPECT_EQ(eval(common + "--episodes 10 --unbatched", "single"), batched);
-  EXPECT_EQ(eval("--threads 1 " + common + "--episodes 10", "one_thread"), batched);
-  auto shards = eval(common + "--episodes 5", "shard0");
-  const auto second = eval(common + "--episodes 5 --seed-base 100005", "shard1");
-  shards.insert(shards.end(), second.begin(), second.end());
-  EXPECT_EQ(shards, batched);
+  const auto batched = testing::ExpectRowsIndependentOfBatching(dir, common);
   // A different policy seed gives different streams, so different rows.
-  EXPECT_NE(eval(common + "--episodes 10 --policy-seed 1", "other_stream"), batched);
+  EXPECT_NE(EvalRows(dir, common + "--episodes 10 --policy-seed 1", "other_stream"), batched);
 }
 
 TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 4);
+  const std::string demos = RecordPushTDemos(dir, 4);
   const std::string run = dir + "/run";
   const std::string train = "train --env pusht --policy diffusion --data " + demos + " --out " +
                             run + " " + kTinyNet;
@@ -131,7 +99,7 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
   // The same path with other content is another data set.
   const std::string moved = dir + "/moved.hdf5";
   std::filesystem::rename(demos, moved);
-  RecordDemos(dir, 4, "--seed 50");
+  RecordPushTDemos(dir, 4, "--seed 50");
   const auto changed = RunBcbench(train + " --steps 6");
   EXPECT_EQ(changed.exit_code, 2) << changed.output;
   EXPECT_THAT(changed.output, HasSubstr("content differs"));
@@ -171,14 +139,14 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
   const auto probe = RunBcbench("eval --checkpoint " + run +
                                 " --episodes 2 --env-opt start=probe --set inference_steps=2 --csv " + csv);
   ASSERT_EQ(probe.exit_code, 0) << probe.output;
-  EXPECT_EQ(Rows(csv).size(), 2u);
+  EXPECT_EQ(CsvRows(csv).size(), 2u);
 }
 
 // Output paths that cannot be written are refused before any work, with the
 // option, the path and what to do; nothing is left behind.
 TEST(PipelineCli, UnwritableOutputsAreRefusedBeforeTheWork) {
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 2);
+  const std::string demos = RecordPushTDemos(dir, 2);
   const std::string run = dir + "/run";
   ASSERT_EQ(RunBcbench("train --env pusht --policy diffusion --data " + demos + " --out " + run +
                        " " + kTinyNet + " --steps 2")
@@ -233,40 +201,22 @@ TEST(PipelineCli, PerfTimesEveryRegisteredPolicy) {
   }
 }
 
-// The score the summary prints: "score (mean max reward) 0.161 [...".
-double PrintedScore(const std::string& output) {
-  const std::string key = "score (mean max reward) ";
-  const auto at = output.find(key);
-  if (at == std::string::npos) return -1;
-  return std::stod(output.substr(at + key.size()));
-}
-
 // Training must pay off in the env, not only in the loss: on held-out seeds
 // the trained policy's score beats the same network's untrained weights
 // (train_steps 1 with warm-up: the one step has learning rate 0). Measured
 // on a 2-core Zen 5: untrained 0.13, trained 0.42 (30 s of training).
 TEST(PipelineCli, ATrainedPolicyBeatsTheUntrainedOneOnHeldOutSeeds) {
   const std::string dir = ScratchDir();
-  const std::string demos = RecordDemos(dir, 30);
+  const std::string demos = RecordPushTDemos(dir, 30);
   const std::string net =
       " --set down_dims=32,64,128 --set step_embed_dim=32 --set batch_size=64 "
       "--set warmup_steps=50 --set lr=1e-3 --log-every 500 --valid-every 0";
   const std::string train = "train --env pusht --policy diffusion --data " + demos + net;
-  const auto trained = RunBcbench(train + " --out " + dir + "/trained --steps 1500");
-  ASSERT_EQ(trained.exit_code, 0) << trained.output;
-  const auto untrained = RunBcbench(train + " --out " + dir + "/untrained --steps 1");
-  ASSERT_EQ(untrained.exit_code, 0) << untrained.output;
-  const std::string eval = " --episodes 20 --seed-base 100000";
-  const auto a = RunBcbench("eval --checkpoint " + dir + "/trained" + eval);
-  const auto b = RunBcbench("eval --checkpoint " + dir + "/untrained" + eval);
-  ASSERT_EQ(a.exit_code, 0) << a.output;
-  ASSERT_EQ(b.exit_code, 0) << b.output;
-  const double trained_score = PrintedScore(a.output), untrained_score = PrintedScore(b.output);
-  std::printf("held-out score: trained %.3f, untrained %.3f\n", trained_score, untrained_score);
-  EXPECT_GT(trained_score, untrained_score + 0.1)
-      << "trained score " << trained_score << " vs untrained " << untrained_score
-      << " on seeds 100000..100019\n" << a.output << b.output;
-  EXPECT_GE(untrained_score, 0.0);
+  const auto scores = testing::TrainedVsUntrained(dir, train, 1500, "diffusion");
+  EXPECT_GT(scores.trained, scores.untrained + 0.1)
+      << "trained score " << scores.trained << " vs untrained " << scores.untrained
+      << " on seeds 100000..100019\n" << scores.output;
+  EXPECT_GE(scores.untrained, 0.0);
 }
 
 }  // namespace
