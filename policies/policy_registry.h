@@ -39,6 +39,10 @@ struct PolicyEntry {
   std::string name;
   std::string description;
   std::vector<PolicyPreset> presets;  // the first is the default
+  // Presets that make a method of their own in comparisons (e.g. Diffusion
+  // Policy's transformer denoiser): `bcbench perf` times them beside the
+  // default.
+  std::vector<std::string> variants;
   std::vector<std::string> keys;       // every config key
   std::vector<std::string> eval_keys;  // keys `eval --set` may change
   // The validated config as JSON (throws std::invalid_argument naming the

@@ -1,23 +1,14 @@
 #include "baselines/bet/min_gpt.h"
 
-#include <cmath>
-#include <limits>
 #include <stdexcept>
 #include <string>
 
+#include "policies/nn/attention.h"
+
 namespace bcbench {
 
-torch::Tensor DropoutMask(at::IntArrayRef shape, double p, torch::Generator& gen) {
-  if (p <= 0.0) return {};
-  return torch::rand(shape, gen, torch::kFloat32).ge(p).to(torch::kFloat32) / (1.0 - p);
-}
-
-torch::Tensor ApplyMask(const torch::Tensor& x, const torch::Tensor& mask) {
-  return mask.defined() ? x * mask.to(x.device()) : x;
-}
-
 DropoutMasks DropoutMasks::Rows(int64_t first, int64_t count) const {
-  auto rows = [&](const torch::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
+  auto rows = [&](const torch::Tensor& t) { return MaskRows(t, first, count); };
   DropoutMasks out;
   out.embd = rows(embd);
   for (const auto& t : attn) out.attn.push_back(rows(t));
@@ -37,16 +28,9 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const MinGptOptions& o)
 torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x,
                                                const torch::Tensor& attn_mask,
                                                const torch::Tensor& resid_mask) {
-  const int64_t b = x.size(0), t = x.size(1), c = x.size(2), hs = c / n_head_;
-  auto heads = [&](const torch::Tensor& y) { return y.view({b, t, n_head_, hs}).transpose(1, 2); };
-  const auto k = heads(key_->forward(x)), q = heads(query_->forward(x)),
-             v = heads(value_->forward(x));  // (B, nh, T, hs)
-  auto att = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hs));
-  const auto future = torch::ones({t, t}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))
-                          .triu(1);
-  att = torch::softmax(att.masked_fill(future, -std::numeric_limits<float>::infinity()), -1);
-  att = ApplyMask(att, attn_mask);
-  const auto y = torch::matmul(att, v).transpose(1, 2).contiguous().view({b, t, c});
+  const auto k = SplitHeads(key_->forward(x), n_head_), q = SplitHeads(query_->forward(x), n_head_),
+             v = SplitHeads(value_->forward(x), n_head_);  // (B, nh, T, hs)
+  const auto y = MergeHeads(Attend(q, k, v, CausalMask(x.size(1), x.device()), attn_mask));
   return ApplyMask(proj_->forward(y), resid_mask);
 }
 

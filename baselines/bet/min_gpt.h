@@ -14,6 +14,8 @@
 
 #include <torch/torch.h>
 
+#include "policies/nn/dropout_mask.h"
+
 namespace bcbench {
 
 // Keep-masks already scaled by 1 / (1 - p), one per dropout site, with the
@@ -87,11 +89,5 @@ class MinGptImpl : public torch::nn::Module {
   torch::nn::Linear head_{nullptr};
 };
 TORCH_MODULE(MinGpt);
-
-// An inverted-dropout keep-mask of `shape` from `gen`: 1 / (1 - p) with
-// probability 1 - p, else 0; undefined when p is 0.
-torch::Tensor DropoutMask(at::IntArrayRef shape, double p, torch::Generator& gen);
-// x * mask, or x when the mask is undefined.
-torch::Tensor ApplyMask(const torch::Tensor& x, const torch::Tensor& mask);
 
 }  // namespace bcbench

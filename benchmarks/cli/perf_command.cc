@@ -168,14 +168,26 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   }
   if (a.Runs("policies")) {
     ConfigureTorchThreads(global.threads);
-    spdlog::info("timing one Act call of every registered policy (untrained, default preset) at "
+    spdlog::info("timing one Act call of every registered policy (untrained; its default preset and its variants) at "
                  "batch 1 and {}", a.eval_episodes);
+    // Every policy's default preset, and its variants as methods of their
+    // own (policy_diffusion_transformer_...): {policy, preset, label}.
+    struct Method {
+      std::string policy, preset, label;
+    };
+    std::vector<Method> methods;
     for (const auto& name : PolicyNames()) {
+      methods.push_back({name, "", name});
+      for (const auto& variant : FindPolicy(name).variants) {
+        methods.push_back({name, variant, name + "_" + variant});
+      }
+    }
+    for (const auto& [name, preset, label] : methods) {
       for (const int batch : {1, a.eval_episodes}) {
-        const PolicyInference p = MeasurePolicyInference(name, batch, a.rounds);
-        const std::string key = fmt::format("policy_{}_act_b{}_ms", name, batch);
+        const PolicyInference p = MeasurePolicyInference(name, preset, batch, a.rounds);
+        const std::string key = fmt::format("policy_{}_act_b{}_ms", label, batch);
         out[key] = p.call_ms;
-        out[fmt::format("policy_{}_step_b{}_ms", name, batch)] = p.per_step_ms;
+        out[fmt::format("policy_{}_step_b{}_ms", label, batch)] = p.per_step_ms;
         fmt::print("{:<34}{:>14.3f}  no target (Push-T keypoints, {} threads; Ta {}: {:.3f} ms "
                    "per control step of the batch)\n",
                    key, p.call_ms, TorchThreads(), p.action_horizon, p.per_step_ms);

@@ -265,11 +265,14 @@ VecEvalSpeedup MeasureVecEvalSpeedup(int episodes) {
   return out;
 }
 
-PolicyInference MeasurePolicyInference(const std::string& name, int batch, int rounds) {
+PolicyInference MeasurePolicyInference(const std::string& name, const std::string& preset,
+                                       int batch, int rounds) {
   const auto env = MakeEnv("pusht", PerfEnvOptions());
   const SpaceSpec obs = env->ObsSpec("keypoints"), act = env->ActionSpec();
   const PolicyEntry& entry = FindPolicy(name);
-  auto policy = entry.create(entry.resolve(ConfigLayers{}), obs.dim(), act.dim(), torch::kCPU);
+  ConfigLayers layers;
+  layers.preset = preset;
+  auto policy = entry.create(entry.resolve(layers), obs.dim(), act.dim(), torch::kCPU);
   policy->SetNormalizers(Normalizer::FromMinMax(obs.low, obs.high),
                          Normalizer::FromMinMax(act.low, act.high));
   policy->Network().eval();

@@ -80,9 +80,11 @@ struct PolicyInference {
   double call_ms = 0;         // one Act call for `batch` episodes, best of the rounds' medians
   double per_step_ms = 0;     // call_ms / Ta: the policy's cost per control step of the batch
 };
-// Any registered policy, untrained with its default preset, normalised by
-// Push-T's bounds (keypoints): the time of one Act call on `batch` episode
-// slots of random in-bounds observation histories, at the current threads.
-PolicyInference MeasurePolicyInference(const std::string& policy, int batch, int rounds);
+// Any registered policy, untrained with `preset` (empty: its default),
+// normalised by Push-T's bounds (keypoints): the time of one Act call on
+// `batch` episode slots of random in-bounds observation histories, at the
+// current threads.
+PolicyInference MeasurePolicyInference(const std::string& policy, const std::string& preset,
+                                       int batch, int rounds);
 
 }  // namespace bcbench

@@ -46,6 +46,8 @@ const ConfigSchema<DiffusionConfig>& DiffusionConfig::Schema() {
         .Int("latency_steps", &C::latency_steps, 0, 1024,
              "control steps the world advances while the policy computes (executing the "
              "previous chunk, or holding)")
+        .Choice("denoiser", &C::denoiser, {"unet", "transformer"},
+                "unet (DP-C) | transformer (DP-T; --preset transformer for its optimiser)")
         .IntList("down_dims", &C::down_dims, 1, 8, 1, 4096,
                  "UNet channel widths per level, e.g. 64,128,256")
         .Int("kernel_size", &C::kernel_size, 1, 31, "UNet convolution kernel; odd")
@@ -54,6 +56,12 @@ const ConfigSchema<DiffusionConfig>& DiffusionConfig::Schema() {
              "diffusion-step embedding size; even")
         .Choice("cond", &C::cond, {"film", "channels"},
                 "observation conditioning: FiLM in every block, or input channels")
+        .Int("n_layer", &C::n_layer, 1, 64, "transformer decoder layers")
+        .Int("n_head", &C::n_head, 1, 64, "transformer attention heads; divides n_emb")
+        .Int("n_emb", &C::n_emb, 2, 4096, "transformer token width; even")
+        .Number("p_drop_emb", &C::p_drop_emb, 0, 0.99, "transformer dropout on token embeddings")
+        .Number("p_drop_attn", &C::p_drop_attn, 0, 0.99,
+                "transformer dropout in attention and feed-forward")
         .Int("num_train_timesteps", &C::num_train_timesteps, 1, 100000,
              "diffusion steps of the forward process")
         .Choice("beta_schedule", &C::beta_schedule, {"squaredcos_cap_v2", "linear"},
@@ -84,6 +92,18 @@ std::vector<std::string> DiffusionConfig::EvalKeys() {
 
 void DiffusionConfig::Validate() const {
   Schema().CheckRanges(*this);
+  if (denoiser == "transformer") {
+    if (n_emb % n_head != 0 || n_emb % 2 != 0) {
+      Invalid("n_emb", Str(n_emb),
+              "must be even and divisible by n_head = " + Str(n_head) +
+                  " (each head takes n_emb / n_head features)");
+    }
+    if (cond != "film") {
+      Invalid("cond", cond,
+              "applies to the UNet only; the transformer takes the observations by "
+              "cross-attention (leave cond=film)");
+    }
+  }
   if (pred_horizon % DownsampleFactor() != 0) {
     Invalid("pred_horizon", Str(pred_horizon),
             "must be a multiple of 2^(levels-1) = " + Str(DownsampleFactor()) +

@@ -1,5 +1,6 @@
-// Every setting of Diffusion Policy (CNN) in one struct (SPEC 5): horizons,
-// network, noise schedule, sampler, guidance, and the shared training
+// Every setting of Diffusion Policy in one struct (SPEC 5): horizons, the
+// denoiser (CNN UNet or transformer), noise schedule, sampler, guidance, and
+// the shared training
 // settings with Diffusion Policy's published values. The member
 // initialisers are the CPU defaults; presets (presets/*.yaml) overlay them.
 // The fields are declared once in Schema() (config_schema.h gives YAML,
@@ -30,6 +31,11 @@ struct DiffusionConfig {
   // Ta + latency_steps <= Tp - To + 1.
   int latency_steps = 0;
 
+  // --- Denoiser: "unet" (DP-C, the 1-D conditional UNet below) or
+  // "transformer" (DP-T, transformer_denoiser.h; presets/transformer*.yaml
+  // carry its published optimiser settings) ---
+  std::string denoiser = "unet";
+
   // --- Network: 1-D conditional UNet ---
   // Channel widths per level; each level after the first halves the time
   // axis, so Tp must be divisible by 2^(levels-1). Paper: {256, 512, 1024}.
@@ -42,6 +48,14 @@ struct DiffusionConfig {
   // "channels" = the flattened To observations broadcast over the Tp axis as
   // extra input channels, FiLM then carries only the step embedding.
   std::string cond = "film";
+
+  // --- Network: transformer (denoiser = transformer). Paper (Push-T):
+  // 8 layers, 4 heads, 256 wide ---
+  int n_layer = 4;
+  int n_head = 4;
+  int n_emb = 128;             // token width; divisible by n_head, even
+  double p_drop_emb = 0.0;     // dropout on the token embeddings
+  double p_drop_attn = 0.3;    // dropout in attention and feed-forward
 
   // --- Diffusion ---
   int num_train_timesteps = 100;
@@ -84,7 +98,10 @@ struct DiffusionConfig {
   static std::vector<std::string> Keys();
 
   int Levels() const { return static_cast<int>(down_dims.size()); }
-  int DownsampleFactor() const { return 1 << (Levels() - 1); }
+  // What Tp must be a multiple of: the UNet halves the time axis per level.
+  int DownsampleFactor() const {
+    return denoiser == "transformer" ? 1 : 1 << (Levels() - 1);
+  }
 };
 
 // presets/*.yaml as embedded at build time; "cpu" (the defaults) first.

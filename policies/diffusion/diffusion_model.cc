@@ -13,6 +13,7 @@
 
 #include "policies/diffusion/unet_cpu_ops.h"
 #include "policies/diffusion/unet_fast_inference.h"
+#include "policies/row_by_row.h"
 
 namespace bcbench {
 namespace {
@@ -50,6 +51,21 @@ UnetOptions MakeUnetOptions(const DiffusionConfig& config, int obs_dim, int acti
   return o;
 }
 
+TransformerDenoiserOptions MakeTransformerOptions(const DiffusionConfig& config, int obs_dim,
+                                                  int action_dim) {
+  TransformerDenoiserOptions o;
+  o.action_dim = action_dim;
+  o.cond_dim = obs_dim + 1;  // + the null flag
+  o.horizon = config.pred_horizon;
+  o.obs_tokens = config.obs_horizon;
+  o.n_layer = config.n_layer;
+  o.n_head = config.n_head;
+  o.n_emb = config.n_emb;
+  o.p_drop_emb = config.p_drop_emb;
+  o.p_drop_attn = config.p_drop_attn;
+  return o;
+}
+
 torch::Tensor RandnLike(const torch::Tensor& like, torch::Generator& gen) {
   return torch::randn(like.sizes(), gen, like.options().device(gen.device())).to(like.device());
 }
@@ -63,19 +79,32 @@ DiffusionModel::DiffusionModel(const DiffusionConfig& config, int obs_dim, int a
     throw std::invalid_argument("DiffusionModel: obs_dim and action_dim must be >= 1 (got " +
                                 std::to_string(obs_dim) + ", " + std::to_string(action_dim) + ")");
   }
-  unet_ = ConditionalUnet1D(MakeUnetOptions(config_, obs_dim, action_dim));
   torch::Generator gen = at::detail::createCPUGenerator(config_.seed);
-  unet_->InitParameters(gen);
+  if (config_.denoiser == "transformer") {
+    transformer_ = TransformerDenoiser(MakeTransformerOptions(config_, obs_dim, action_dim), gen);
+  } else {
+    unet_ = ConditionalUnet1D(MakeUnetOptions(config_, obs_dim, action_dim));
+    unet_->InitParameters(gen);
+  }
 }
 
 DiffusionModel::~DiffusionModel() = default;
 DiffusionModel::DiffusionModel(DiffusionModel&&) noexcept = default;
 DiffusionModel& DiffusionModel::operator=(DiffusionModel&&) noexcept = default;
 
-torch::Device DiffusionModel::device() const { return unet_->parameters().front().device(); }
+torch::nn::Module& DiffusionModel::network() {
+  if (transformer_) return *transformer_;
+  return *unet_;
+}
+
+std::vector<torch::Tensor> DiffusionModel::parameters() const {
+  return transformer_ ? transformer_->parameters() : unet_->parameters();
+}
+
+torch::Device DiffusionModel::device() const { return parameters().front().device(); }
 
 void DiffusionModel::to(torch::Device device) {
-  unet_->to(device);
+  network().to(device);
   fast_.reset();
 }
 
@@ -97,9 +126,20 @@ void DiffusionModel::CheckShapes(const torch::Tensor& norm_obs,
 DiffusionModel::Condition DiffusionModel::MakeCondition(const torch::Tensor& norm_obs,
                                                         const torch::Tensor& null_flag) const {
   const int64_t batch = norm_obs.size(0);
+  if (transformer_) {
+    const auto flag = null_flag.unsqueeze(1).expand({batch, norm_obs.size(1), 1});
+    return {{}, {}, torch::cat({norm_obs * (1 - flag), flag}, 2)};
+  }
   const auto obs = norm_obs.reshape({batch, -1}) * (1 - null_flag);
-  if (config_.cond == "film") return {torch::cat({obs, null_flag}, 1), {}};
-  return {null_flag, obs.unsqueeze(1).expand({batch, config_.pred_horizon, obs.size(1)})};
+  if (config_.cond == "film") return {torch::cat({obs, null_flag}, 1), {}, {}};
+  return {null_flag, obs.unsqueeze(1).expand({batch, config_.pred_horizon, obs.size(1)}), {}};
+}
+
+torch::Tensor DiffusionModel::NetworkForward(const torch::Tensor& sample,
+                                             const torch::Tensor& timesteps,
+                                             const Condition& cond) {
+  if (transformer_) return transformer_->forward(sample, timesteps, cond.tokens);
+  return unet_->forward(sample, timesteps, cond.global, cond.local);
 }
 
 torch::Tensor DiffusionModel::Loss(const torch::Tensor& norm_obs,
@@ -131,6 +171,20 @@ PreparedLoss DiffusionModel::PrepareLoss(const torch::Tensor& norm_obs,
   prepared.rows = batch;
   // Slicing spreads CPU threads over the rows; a GPU batch stays whole.
   prepared.splittable = norm_actions.device().is_cpu();
+  if (transformer_) {
+    // Dropout keep-masks for the whole batch, drawn after the other draws.
+    auto drop = std::make_shared<TransformerDropout>();
+    if (transformer_->is_training()) *drop = transformer_->DrawDropoutMasks(batch, gen);
+    prepared.on_rows = [net = transformer_, noisy, timesteps, cond, target, drop](
+                           int64_t first, int64_t count) mutable {
+      const auto slice = drop->Rows(first, count);
+      const auto prediction =
+          net->forward(noisy.narrow(0, first, count), timesteps.narrow(0, first, count),
+                       cond.tokens.narrow(0, first, count), &slice);
+      return torch::mse_loss(prediction, target.narrow(0, first, count));
+    };
+    return prepared;
+  }
   prepared.on_rows = [unet = unet_, noisy, timesteps, cond, target](int64_t first,
                                                                    int64_t count) mutable {
     auto rows = [&](const torch::Tensor& t) {
@@ -144,7 +198,7 @@ PreparedLoss DiffusionModel::PrepareLoss(const torch::Tensor& norm_obs,
 }
 
 bool DiffusionModel::UseFastPath(const torch::Tensor& like) const {
-  return fast_inference_enabled_ && like.device().is_cpu() &&
+  return fast_inference_enabled_ && !transformer_ && like.device().is_cpu() &&
          like.scalar_type() == torch::kFloat32 && device().is_cpu();
 }
 
@@ -244,8 +298,8 @@ torch::Tensor DiffusionModel::SampleBatch(const torch::Tensor& norm_obs, const N
   auto denoise = [&](const torch::Tensor& sample, int t) {
     const auto input = guided ? torch::cat({sample, sample}) : sample;
     return Guide(fast ? fast_forward(input, t)
-                      : unet_->forward(input, torch::full({rows}, t, options.dtype(torch::kLong)),
-                                       cond.global, cond.local));
+                      : NetworkForward(input, torch::full({rows}, t, options.dtype(torch::kLong)),
+                                       cond));
   };
   return Denoise(noise(), denoise, noise);
 }
@@ -283,6 +337,26 @@ torch::Tensor DiffusionModel::SampleRows(const torch::Tensor& norm_obs,
   return result;
 }
 
+torch::Tensor DiffusionModel::SampleModuleRows(const torch::Tensor& norm_obs,
+                                               std::vector<torch::Generator>& gens) {
+  const int64_t batch = norm_obs.size(0);
+  const bool guided = config_.guidance_weight != 0;
+  auto result = torch::empty({batch, config_.pred_horizon, action_dim_}, norm_obs.options());
+  const auto row_like = torch::empty({1, config_.pred_horizon, action_dim_}, norm_obs.options());
+  ForEachRowAlone(batch, [&](int64_t b) {
+    c10::InferenceMode inference;  // per thread
+    const auto cond = SamplingCondition(norm_obs.narrow(0, b, 1));
+    const auto steps = torch::empty({guided ? 2 : 1}, norm_obs.options().dtype(torch::kLong));
+    auto denoise = [&](const torch::Tensor& sample, int t) {
+      return Guide(NetworkForward(guided ? torch::cat({sample, sample}) : sample, steps.fill_(t),
+                                  cond));
+    };
+    auto noise = [&] { return RandnLike(row_like, gens[static_cast<size_t>(b)]); };
+    result.narrow(0, b, 1).copy_(Denoise(noise(), denoise, noise));
+  });
+  return result;
+}
+
 torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs,
                                      std::vector<torch::Generator>& gens) {
   CheckShapes(norm_obs, nullptr);
@@ -301,6 +375,14 @@ torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs,
     }
   }
   if (UseFastPath(norm_obs)) return SampleRows(norm_obs, gens);
+  if (transformer_ && norm_obs.device().is_cpu()) {
+    torch::Tensor x;
+    {
+      c10::InferenceMode inference;
+      x = SampleModuleRows(norm_obs, gens);
+    }
+    return x.clone();
+  }
   torch::Tensor x;
   {
     c10::InferenceMode inference;

@@ -1,13 +1,16 @@
-// Diffusion Policy's model: the UNet denoiser, the noise schedule, how the
+// Diffusion Policy's model: the denoiser (the 1-D conditional UNet of DP-C,
+// or the transformer of DP-T: config.denoiser), the noise schedule, how the
 // observation conditions the network, the training loss and the sampler. It
 // works on normalised tensors only (normalisation, chunk execution and
 // training schedules live with the policy and the trainer).
 //
-// Conditioning. The flattened To observations (To * obs_dim features) either
-// join the FiLM condition (cond = film) or are broadcast over the Tp axis as
-// extra input channels (cond = channels). A "null" flag is always the last
-// FiLM feature: 0 for a conditioned pass, 1 for the unconditional one, whose
-// observation features are also zeroed. A fixed flag (not a learned null
+// Conditioning. UNet: the flattened To observations (To * obs_dim features)
+// either join the FiLM condition (cond = film) or are broadcast over the Tp
+// axis as extra input channels (cond = channels). A "null" flag is always the
+// last FiLM feature: 0 for a conditioned pass, 1 for the unconditional one,
+// whose observation features are also zeroed. Transformer: each of the To
+// observations is a condition token of obs_dim + 1 features, the last one
+// the same null flag. A fixed flag (not a learned null
 // vector) keeps "no observation" distinct from a real observation that
 // normalises to 0, and keeps the architecture independent of cfg_dropout.
 //
@@ -26,6 +29,7 @@
 #include "policies/trainable_policy.h"
 #include "policies/diffusion/diffusion_config.h"
 #include "policies/diffusion/noise_scheduler.h"
+#include "policies/diffusion/transformer_denoiser.h"
 
 namespace bcbench {
 
@@ -34,7 +38,7 @@ class UnetFastWorkspace;
 
 class DiffusionModel {
  public:
-  // Validates the config; initialises the UNet from config.seed.
+  // Validates the config; initialises the denoiser from config.seed.
   DiffusionModel(const DiffusionConfig& config, int obs_dim, int action_dim);
   ~DiffusionModel();
   DiffusionModel(DiffusionModel&&) noexcept;
@@ -43,10 +47,16 @@ class DiffusionModel {
   const DiffusionConfig& config() const { return config_; }
   int obs_dim() const { return obs_dim_; }
   int action_dim() const { return action_dim_; }
+  bool IsTransformer() const { return static_cast<bool>(transformer_); }
+  // The UNet (empty holder for the transformer denoiser) and the transformer
+  // (empty for the UNet).
   ConditionalUnet1D& unet() { return unet_; }
   const ConditionalUnet1D& unet() const { return unet_; }
+  TransformerDenoiser& transformer() { return transformer_; }
+  // Whichever denoiser the config names: the trained module.
+  torch::nn::Module& network();
   const NoiseScheduler& scheduler() const { return scheduler_; }
-  std::vector<torch::Tensor> parameters() const { return unet_->parameters(); }
+  std::vector<torch::Tensor> parameters() const;
   torch::Device device() const;
   void to(torch::Device device);
 
@@ -83,7 +93,10 @@ class DiffusionModel {
   // batch of its own; the rows are spread over the LibTorch threads, each
   // with its own workspace. (The GEMMs also give the same bits on AVX2 and
   // AVX-512 machines; the other kernels are not checked across machines.)
-  // On CUDA, and on the module path
+  // The transformer denoiser on the CPU runs each row (or guided pair) as a
+  // batch of its own through the module, inside a parallel region where no
+  // kernel is split over threads: the same row independence.
+  // On CUDA, and on the UNet's module path
   // (SetFastInference(false)), only the noise is per row: the batch runs
   // through the network together, and the numbers may depend on the batch.
   torch::Tensor Sample(const torch::Tensor& norm_obs, std::vector<torch::Generator>& gens);
@@ -112,8 +125,9 @@ class DiffusionModel {
 
  private:
   struct Condition {
-    torch::Tensor global;  // (B, global_cond_dim)
-    torch::Tensor local;   // (B, Tp, local channels) or undefined
+    torch::Tensor global;  // UNet: (B, global_cond_dim)
+    torch::Tensor local;   // UNet: (B, Tp, local channels) or undefined
+    torch::Tensor tokens;  // transformer: (B, To, obs_dim + 1)
   };
   // A network evaluation of the sampler: (B, Tp, A) sample and timestep to
   // the guided output; and a draw of (B, Tp, A) noise.
@@ -133,6 +147,12 @@ class DiffusionModel {
   torch::Tensor SampleBatch(const torch::Tensor& norm_obs, const NoiseDraw& noise);
   // The fast path, row by row, over the LibTorch threads.
   torch::Tensor SampleRows(const torch::Tensor& norm_obs, std::vector<torch::Generator>& gens);
+  // The module path, row by row, over the LibTorch threads (the transformer).
+  torch::Tensor SampleModuleRows(const torch::Tensor& norm_obs,
+                                 std::vector<torch::Generator>& gens);
+  // The denoiser's module forward for rows of a condition.
+  torch::Tensor NetworkForward(const torch::Tensor& sample, const torch::Tensor& timesteps,
+                               const Condition& cond);
   void CheckShapes(const torch::Tensor& norm_obs, const torch::Tensor* norm_actions) const;
   bool UseFastPath(const torch::Tensor& like) const;
   // The fast path, current with the weights.
@@ -144,10 +164,15 @@ class DiffusionModel {
   int obs_dim_, action_dim_;
   NoiseScheduler scheduler_;
   ConditionalUnet1D unet_{nullptr};
+  TransformerDenoiser transformer_{nullptr};
   bool fast_inference_enabled_ = true;
   std::unique_ptr<UnetFastInference> fast_;  // rebuilt whenever a weight changes
   std::vector<std::unique_ptr<UnetFastWorkspace>> workspaces_;
 };
+
+// The transformer options a config and data shapes imply.
+TransformerDenoiserOptions MakeTransformerOptions(const DiffusionConfig& config, int obs_dim,
+                                                  int action_dim);
 
 // The UNet options a config and data shapes imply (shared with the fast path
 // and the perf measurements).

@@ -71,14 +71,20 @@ ActionChunk DiffusionPolicy::Act(const ObsHistory& obs) {
 }
 
 // Registered from here: nothing outside policies/diffusion names the policy.
-static const PolicyRegistrar kRegistrar(MakePolicyEntry(
+static PolicyEntry DiffusionEntry() {
+  PolicyEntry entry = MakePolicyEntry(
     "diffusion",
-    "Diffusion Policy (Chi et al. 2023), CNN variant: a 1-D conditional UNet denoises action "
-    "chunks; DDPM training, DDIM or DDPM sampling, FiLM or channel conditioning, "
-    "classifier-free guidance",
+    "Diffusion Policy (Chi et al. 2023): a 1-D conditional UNet (DP-C, the default) or a "
+    "causal transformer with cross-attention to the observations (DP-T, --preset transformer) "
+    "denoises action chunks; DDPM training, DDIM or DDPM sampling, classifier-free guidance",
     DiffusionConfig::Schema(), DiffusionPresets(), DiffusionConfig::EvalKeys(),
     [](const DiffusionConfig& config, int obs_dim, int action_dim, torch::Device device) {
-      return std::make_unique<DiffusionPolicy>(config, obs_dim, action_dim, device);
-    }));
+        return std::make_unique<DiffusionPolicy>(config, obs_dim, action_dim, device);
+      });
+  entry.variants = {"transformer"};  // DP-T
+  return entry;
+}
+
+static const PolicyRegistrar kRegistrar(DiffusionEntry());
 
 }  // namespace bcbench

@@ -28,7 +28,7 @@ class DiffusionPolicy : public TrainablePolicy {
   void StartEpisode(int slot, int slots, uint64_t stream_seed) override;
   ActionChunk Act(const ObsHistory& obs) override;
 
-  torch::nn::Module& Network() override { return *model_.unet(); }
+  torch::nn::Module& Network() override { return model_.network(); }
   Horizons TrainingWindow() const override {
     const auto& c = model_.config();
     return {c.obs_horizon, c.pred_horizon, c.action_horizon};

@@ -1,6 +1,6 @@
 // Implicit BC (baselines/ibc): the InfoNCE loss and the derivative-free
-// optimiser against hand-computed values and a known energy, multimodal toys
-// where IBC keeps every mode, a checkpoint that restores identical actions,
+// optimiser against hand-computed values and a known energy (its multimodal
+// toys are in multimodal_toys_test.cc), a checkpoint that restores identical actions,
 // evaluation rows independent of batching, and a Push-T training that beats
 // the untrained energy on held-out seeds.
 #include <cmath>
@@ -95,119 +95,6 @@ TEST(Ibc, DfoCandidatesStayWithinTheBounds) {
 }
 
 // ---- Multimodal toys: a constant observation and actions from a few modes.
-
-IbcConfig ToyConfig(int obs_horizon) {
-  IbcConfig c;
-  c.obs_horizon = obs_horizon;
-  c.hidden_dims = {64, 64};
-  c.dropout = 0;
-  c.counter_examples = 32;
-  c.final_choice = "sample";  // the stochastic policy; argmin commits to the deepest well
-  c.inference_samples = 512;
-  c.training.lr = 1e-3;
-  c.training.warmup_steps = 0;
-  c.training.lr_schedule = "constant";
-  c.training.batch_size = 64;
-  c.seed = 1;
-  return c;
-}
-
-// An IBC with normalisers fitted to the modes (so they are their own
-// normalised values), trained for `steps` on actions drawn from `modes`.
-std::unique_ptr<IbcPolicy> TrainOnModes(const IbcConfig& c,
-                                        const std::vector<std::vector<float>>& modes, int steps) {
-  const int dim = static_cast<int>(modes[0].size());
-  auto policy = std::make_unique<IbcPolicy>(c, 1, dim, torch::kCPU);
-  FloatArray obs, actions;
-  for (const auto& m : modes) {
-    obs.AppendRow({0.0});
-    actions.AppendRow(std::vector<double>(m.begin(), m.end()));
-  }
-  policy->Fit({{&obs}, {&actions}});
-  std::vector<torch::Tensor> rows;
-  for (const auto& m : modes) rows.push_back(torch::tensor(m));
-  const auto mode_table = torch::stack(rows);  // (modes, dim), already normalised
-  auto optimizer = MakeOptimizer(*policy);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
-  const int64_t batch = c.training.batch_size;
-  policy->Network().train();
-  for (int step = 0; step < steps; ++step) {
-    // Every mode equally often in every batch (the data's proportions, without
-    // the batch-to-batch imbalance that would deepen one well more than another).
-    const auto pick = torch::arange(batch) % static_cast<int64_t>(modes.size());
-    const auto act = mode_table.index_select(0, pick).unsqueeze(1);  // (B, 1, dim)
-    const auto o = torch::zeros({batch, c.obs_horizon, 1});
-    optimizer->zero_grad();
-    policy->Loss(o, act, gen).backward();
-    optimizer->step();
-  }
-  policy->Network().eval();
-  return policy;
-}
-
-// Acts once in each of `slots` episode slots (its own seed each) on the
-// constant observation; returns the actions, row by row.
-std::vector<std::vector<float>> SampleActions(IbcPolicy& policy, int slots) {
-  const int dim = static_cast<int>(policy.ActionNormalizer().dim());
-  ObsHistory obs{slots, policy.ObsHorizon(), 1, {}, {}};
-  obs.values.assign(static_cast<size_t>(slots * policy.ObsHorizon()), 0.0f);
-  for (int s = 0; s < slots; ++s) {
-    policy.StartEpisode(s, slots, EpisodeStreamSeed(11, static_cast<uint64_t>(s)));
-    obs.slots.push_back(s);
-  }
-  const ActionChunk chunk = policy.Act(obs);
-  std::vector<std::vector<float>> out;
-  for (int b = 0; b < slots; ++b) {
-    out.emplace_back(chunk.values.begin() + b * chunk.steps * dim,
-                     chunk.values.begin() + (b * chunk.steps + 1) * dim);
-  }
-  return out;
-}
-
-// Fraction of samples within `radius` of each mode.
-std::vector<double> ModeFractions(const std::vector<std::vector<float>>& samples,
-                                  const std::vector<std::vector<float>>& modes, double radius) {
-  std::vector<double> fractions(modes.size(), 0.0);
-  for (const auto& a : samples) {
-    for (size_t m = 0; m < modes.size(); ++m) {
-      double d2 = 0;
-      for (size_t i = 0; i < a.size(); ++i) d2 += (a[i] - modes[m][i]) * (a[i] - modes[m][i]);
-      if (std::sqrt(d2) < radius) fractions[m] += 1.0 / static_cast<double>(samples.size());
-    }
-  }
-  return fractions;
-}
-
-TEST(Ibc, KeepsBothModesOfABimodalAction) {
-  torch::set_num_threads(1);  // tiny GEMMs: threads would only wait on each other
-  const std::vector<std::vector<float>> modes = {{-1.0f}, {1.0f}};
-  auto policy = TrainOnModes(ToyConfig(1), modes, 300);
-  const auto fractions = ModeFractions(SampleActions(*policy, 200), modes, 0.3);
-  std::printf("samples near -1: %.3f, near +1: %.3f (MSE would put them near 0)\n", fractions[0],
-              fractions[1]);
-  EXPECT_GE(fractions[0], 0.25);
-  EXPECT_GE(fractions[1], 0.25);
-  // The energy has a well at each mode, both far below the mean action 0.
-  torch::NoGradGuard no_grad;
-  const auto e = policy->energy()->Score(torch::zeros({1, 1}),
-                                         torch::tensor({-1.0f, 0.0f, 1.0f}).reshape({1, 3, 1}));
-  const float at_minus = e[0][0].item<float>(), at_zero = e[0][1].item<float>(),
-              at_plus = e[0][2].item<float>();
-  std::printf("energy at -1 %.3f, at 0 %.3f, at +1 %.3f\n", at_minus, at_zero, at_plus);
-  EXPECT_LT(at_minus, at_zero - 2.0f);
-  EXPECT_LT(at_plus, at_zero - 2.0f);
-}
-
-TEST(Ibc, RecoversTheFourCornersOfASquare) {
-  torch::set_num_threads(1);  // tiny GEMMs: threads would only wait on each other
-  const std::vector<std::vector<float>> modes = {
-      {-1.0f, -1.0f}, {-1.0f, 1.0f}, {1.0f, -1.0f}, {1.0f, 1.0f}};
-  auto policy = TrainOnModes(ToyConfig(1), modes, 300);
-  const auto fractions = ModeFractions(SampleActions(*policy, 200), modes, 0.3);
-  std::printf("samples near (-1,-1) %.3f, (-1,1) %.3f, (1,-1) %.3f, (1,1) %.3f\n", fractions[0],
-              fractions[1], fractions[2], fractions[3]);
-  for (size_t m = 0; m < modes.size(); ++m) EXPECT_GE(fractions[m], 0.10) << "corner " << m;
-}
 
 // ---- Checkpoints: a chunked IBC trained by the shared trainer.
 

@@ -1,7 +1,7 @@
 // LSTM-GMM (robomimic BC-RNN-GMM): the mixture's log-likelihood is the
 // hand-computed one and its draws follow the weights; at rollout the LSTM
 // state is carried step to step (stepping equals one pass over the sequence)
-// and kept per episode slot; a bimodal action is sampled from both modes; a
+// and kept per episode slot (its bimodal toy is in multimodal_toys_test.cc); a
 // checkpoint restores identical actions.
 #include <cmath>
 #include <cstdio>
@@ -249,43 +249,6 @@ TEST(LstmGmm, EachSlotGetsWhatItGetsAloneInABatch) {
   }
   EXPECT_EQ(together, alone);  // bitwise
   EXPECT_NE(only_a, only_b);
-}
-
-// Constant (uninformative) observations, actions +1 or -1 with equal
-// probability: the mixture must put mass on both, where a regression would
-// answer 0.
-TEST(LstmGmm, BimodalActionsAreSampledFromBothModesNotAveraged) {
-  torch::set_num_threads(2);
-  auto p = MakePolicy(1, 1, {{"rnn_hidden", "32"}, {"seq_length", "4"}, {"seed", "2"}});
-  IdentityNormalizers(*p, 1, 1);
-  torch::optim::Adam optimizer(p->Network().parameters(), torch::optim::AdamOptions(3e-3));
-  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(21);
-  const int batch = 128, steps = 300;
-  double loss_value = 0;
-  for (int step = 0; step < steps; ++step) {
-    const auto obs = torch::zeros({batch, 4, 1});
-    const auto actions = (torch::rand({batch, 4, 1}, gen) < 0.5).to(torch::kFloat32) * 2 - 1;
-    const auto loss = p->Loss(obs, actions, gen);
-    optimizer.zero_grad();
-    loss.backward();
-    optimizer.step();
-    loss_value = loss.item<double>();
-  }
-  const int slots = 400;
-  for (int s = 0; s < slots; ++s) p->StartEpisode(s, slots, 1000 + s);
-  std::vector<int> ids(slots);
-  for (int s = 0; s < slots; ++s) ids[s] = s;
-  const ActionChunk chunk = p->Act(OneStep(std::vector<std::vector<float>>(slots, {0.0f}), ids));
-  int plus = 0, minus = 0, zero = 0;
-  for (float a : chunk.values) {
-    plus += std::abs(a - 1) < 0.3f;
-    minus += std::abs(a + 1) < 0.3f;
-    zero += std::abs(a) < 0.3f;
-  }
-  std::printf("last loss %.3f; mass near +1: %.3f, near -1: %.3f, near 0: %.3f\n", loss_value,
-              plus / double(slots), minus / double(slots), zero / double(slots));
-  EXPECT_GE(plus, slots / 4);
-  EXPECT_GE(minus, slots / 4);
 }
 
 // Episodes whose action is a smooth function of the observations.

@@ -184,14 +184,16 @@ TEST(PipelineCli, UnwritableOutputsAreRefusedBeforeTheWork) {
   std::filesystem::permissions(dir + "/locked", std::filesystem::perms::owner_all);
 }
 
-// `bcbench perf` times every registered policy's Act at batch 1 and batch N.
+// `bcbench perf` times every registered policy's Act at batch 1 and batch N, and
+// the variants that are methods of their own (DP-T).
 TEST(PipelineCli, PerfTimesEveryRegisteredPolicy) {
   const std::string json = ScratchDir() + "/perf.json";
   const auto r = RunBcbench("perf --only policies --rounds 1 --eval-episodes 3 --json " + json);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::ifstream in(json);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  for (const std::string name : {"diffusion", "mlp", "lstm_gmm", "bet", "ibc"}) {
+  for (const std::string name :
+       {"diffusion", "diffusion_transformer", "mlp", "lstm_gmm", "bet", "ibc"}) {
     for (const std::string& key :
          {"policy_" + name + "_act_b1_ms", "policy_" + name + "_act_b3_ms"}) {
       EXPECT_THAT(text, HasSubstr("\"" + key + "\"")) << text;
