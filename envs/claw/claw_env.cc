@@ -194,6 +194,11 @@ std::array<double, 3> ClawEnv::PrizePosition(int prize) const {
   return {q[0], q[1], q[2]};
 }
 
+double ClawEnv::PrizeSpeed(int prize) const {
+  const double* v = data_->qvel + prize_dof_[prize];  // free joint: linear velocity first
+  return std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+}
+
 bool ClawEnv::OverChute(const std::array<double, 3>& point) const {
   return std::abs(point[0] - chute_[0]) < chute_[2] && std::abs(point[1] - chute_[1]) < chute_[3];
 }
@@ -405,8 +410,10 @@ double ClawEnv::StageReward() const {
   const auto claw = ClawPosition();
   for (int k = 0; k < kNumPrizes; ++k) {
     const auto p = PrizePosition(k);
-    if (held_[k] && !supported_[k] && p[2] - rest_z_[k] >= kLiftedHeight) {
-      reward = std::max(reward, OverChute(p) ? 0.8 : 0.6);
+    if (OverChute(p)) {
+      reward = std::max(reward, 0.8);  // held above the opening or falling through it
+    } else if (held_[k] && !supported_[k] && p[2] - rest_z_[k] >= kLiftedHeight) {
+      reward = std::max(reward, 0.6);
     } else if (held_[k]) {
       reward = std::max(reward, 0.4);
     } else if (std::hypot(claw[0] - p[0], claw[1] - p[1]) < kOverRadius) {

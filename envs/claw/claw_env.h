@@ -20,7 +20,7 @@
 //   opening                  gap between the jaw pads, m, in [0.004, 0.12]
 //   <prize>_x, _y, _z        centre of each prize, m, in the order ball, cube,
 //                            capsule (x, y in [-0.27, 0.27], z in [-0.31, 0.35])
-// Reset: the claw rests above the chute at (0.2, 0.2, 0.25), open; the three
+// Reset: the claw rests above the chute at (0.1875, 0.1875, 0.25), open; the three
 // prizes lie on the floor at positions and yaw angles drawn from the seed,
 // centres in [-0.18, 0.18]^2, outside the corner in front of the chute's
 // shield, and apart far enough for the open claw to reach any one of them
@@ -32,7 +32,8 @@
 //   0.2 over prize   the grasp centre within kOverRadius (horizontally) of a prize
 //   0.4 grasped      a prize touched by both jaw pads
 //   0.6 lifted       a grasped prize touching nothing else, raised >= kLiftedHeight
-//   0.8 over chute   a lifted prize above the chute's opening
+//   0.8 over chute   a prize's centre above the chute's opening (nothing rests
+//                    there: it is held above it or falling through)
 //   1.0 delivered    success
 // Labels (see claw_env.cc for the rules): phases approach, descend, grasp,
 // lift, carry, release, computed from the simulator state after each step and
@@ -61,8 +62,9 @@ class ClawEnv : public Env {
   // than the expert's 0.4 m/s), and a whole open-to-closed swing of the grip.
   static constexpr double kMaxDelta = 0.05;
   static constexpr double kMaxGripDelta = 1.0;
-  // Claw rest pose at reset: above the chute, open.
-  static constexpr double kHomeX = 0.2, kHomeY = 0.2, kHomeZ = 0.25;
+  // Claw rest pose at reset: above the chute, open. Binary fractions (3/16,
+  // 1/4 m), so that sums of dyadic deltas reach dyadic targets exactly.
+  static constexpr double kHomeX = 0.1875, kHomeY = 0.1875, kHomeZ = 0.25;
   // Prize placement: centres in [-kPlacementHalfWidth, +]^2 (the open claw then
   // stays inside the walls), not in the corner x >= kShieldCornerX and
   // y >= kShieldCornerY (the claw or the prize would touch the chute's shield),
@@ -131,6 +133,7 @@ class ClawEnv : public Env {
   std::array<double, 3> ClawPosition() const;
   double JawOpening() const;  // gap between the pads
   std::array<double, 3> PrizePosition(int prize) const;
+  double PrizeSpeed(int prize) const;  // of its centre, m/s
   double PrizeRestHeight(int prize) const { return rest_z_[prize]; }
   // From the contacts MuJoCo found in the last substep.
   bool PrizeHeld(int prize) const { return held_[prize]; }        // both pads touch it
