@@ -121,19 +121,24 @@ EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
     }
     const long raw_steps = static_cast<long>(inputs.size() / std::max<size_t>(stride, 1));
 
-    // The bare loop: the env's MuJoCo call per substep (mj_forward: collision
-    // and contact solve; mj_step: the same plus integration) on the same
-    // inputs, nothing else. mj_step replays from the recorded state before
-    // each substep, so its warm start, too, follows the env's.
+    // The bare loop: the env's MuJoCo call per substep on the same inputs,
+    // nothing else. mj_forward (collision and contact solve) gets each
+    // substep's recorded positions and velocities. mj_step (the same plus
+    // integration) runs on from the env's state at reset with each substep's
+    // recorded controls and mocap poses: its state evolves as the env's, bit
+    // for bit, as long as the env only steps MuJoCo. (Replaying recorded
+    // positions instead would not be exact: mjcb_control sees them after
+    // MuJoCo has renormalised the free joints' quaternions in place.)
     const auto start = Clock::now();
     const double* in = inputs.data();
     bool same_contacts = true;
     for (long i = 0; i < raw_steps; ++i, in += stride) {
       const double* q = in + 1;
-      std::copy(q, q + model->nq, raw->qpos);
-      q += model->nq;
-      std::copy(q, q + model->nv, raw->qvel);
-      q += model->nv;
+      if (call == SubstepCall::kForward) {
+        std::copy(q, q + model->nq, raw->qpos);
+        std::copy(q + model->nq, q + model->nq + model->nv, raw->qvel);
+      }
+      q += model->nq + model->nv;
       std::copy(q, q + model->nu, raw->ctrl);
       q += model->nu;
       std::copy(q, q + 3 * model->nmocap, raw->mocap_pos);
@@ -149,9 +154,13 @@ EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
 
     out.control_steps = done_steps;
     out.substeps = raw_steps;
+    // mj_step's replay must also end in the env's very state.
+    const bool same_end =
+        call == SubstepCall::kForward ||
+        std::equal(raw->qpos, raw->qpos + model->nq, env->Data()->qpos);
     out.replay_exact = (round == 0 || out.replay_exact) &&
                        raw_steps == static_cast<long>(done_steps) * env->Substeps() &&
-                       same_contacts;
+                       same_contacts && same_end;
   }
   out.env_substeps_per_s = static_cast<double>(out.substeps) / best_env;
   out.raw_steps_per_s = static_cast<double>(out.substeps) / best_raw;

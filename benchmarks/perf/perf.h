@@ -28,11 +28,13 @@ enum class SubstepCall { kForward, kStep };
 // Steps the env through one long episode with a fixed target sequence for up
 // to `control_steps` steps, recording the state, controls and mocap poses
 // MuJoCo saw in every substep; then times bare `call`s (mj_forward: collision
-// and constraint solve; mj_step: that plus MuJoCo's integration) on those
-// inputs. Both loops do the same physics (same contacts, same solver work),
-// so the ratio isolates what the env adds: the control law, integration done
-// outside MuJoCo, labels, reward, observation bookkeeping.
-// replay_exact checks the contacts.
+// and constraint solve on each substep's recorded state; mj_step: that plus
+// MuJoCo's integration, running on from the env's reset state with each
+// substep's recorded controls) on those inputs. Both loops do the same physics
+// (same contacts, same solver work), so the ratio isolates what the env adds:
+// the control law, integration done outside MuJoCo, labels, reward,
+// observation bookkeeping. replay_exact checks the contacts (and for mj_step
+// that the replay ends in the env's final positions).
 // Best of three alternating rounds of each.
 // The env must accept the option max_steps.
 // `options` are passed to the env as well (Push-T: skip_free_substeps=off,
