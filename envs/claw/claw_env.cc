@@ -145,8 +145,13 @@ SpaceSpec ClawEnv::ObsSpec(const std::string& key) const {
   spec.names = {"claw_x", "claw_y", "claw_z", "opening"};
   // The carriage joints' ranges (claw.xml) bound the claw; the jaws' open and
   // closed limits bound the opening.
-  spec.low = {-0.25, -0.25, 0.0, pad_gap_closed_};
-  spec.high = {0.25, 0.25, 0.35, pad_gap_open_};
+  for (int i = 0; i < 3; ++i) {
+    const int joint = model_->actuator_trnid[2 * actuator_[i]];
+    spec.low.push_back(model_->jnt_range[2 * joint]);
+    spec.high.push_back(model_->jnt_range[2 * joint + 1]);
+  }
+  spec.low.push_back(pad_gap_closed_);
+  spec.high.push_back(pad_gap_open_);
   const char* const short_names[kNumPrizes] = {"ball", "cube", "capsule"};
   for (int k = 0; k < kNumPrizes; ++k) {
     for (const char* axis : {"_x", "_y", "_z"}) spec.names.push_back(short_names[k] + std::string(axis));
@@ -216,22 +221,20 @@ std::array<std::array<double, 3>, ClawEnv::kNumPrizes> ClawEnv::RandomPlacement(
     }
     return true;
   };
-  // Each prize by rejection in turn, up to 1000 draws; a prize that finds no
-  // room after the first ones (rare: the separations cover about a third of
-  // the area each) restarts the whole draw from where the stream stands.
-  for (;;) {
-    int k = 0;
-    for (; k < kNumPrizes; ++k) {
-      int tries = 0;
-      do {
-        out[k] = {UniformIn(rng, -kPlacementHalfWidth, kPlacementHalfWidth),
-                  UniformIn(rng, -kPlacementHalfWidth, kPlacementHalfWidth),
-                  UniformIn(rng, 0.0, 2.0 * kPi)};
-      } while (!allowed(k) && ++tries < 1000);
-      if (tries >= 1000) break;
-    }
-    if (k == kNumPrizes) return out;
+  // Each prize by rejection in turn. There is always room: the allowed area is
+  // 0.1296 - 0.0141 = 0.116 m^2 and two prizes' separation zones (0.26 x 0.18
+  // m each) cover at most 0.094 m^2 of it, so a prize's draw succeeds with
+  // probability > 0.17 and 10^4 draws all miss with probability < 1e-800.
+  for (int k = 0; k < kNumPrizes; ++k) {
+    int tries = 0;
+    do {
+      if (++tries > 10000) throw EnvError("claw: no room to place the prizes (a bug)");
+      out[k] = {UniformIn(rng, -kPlacementHalfWidth, kPlacementHalfWidth),
+                UniformIn(rng, -kPlacementHalfWidth, kPlacementHalfWidth),
+                UniformIn(rng, 0.0, 2.0 * kPi)};
+    } while (!allowed(k));
   }
+  return out;
 }
 
 void ClawEnv::Reset(uint64_t seed) { SetConfiguration(RandomPlacement(seed)); }
@@ -242,10 +245,13 @@ void ClawEnv::SetConfiguration(const std::array<std::array<double, 3>, kNumPrize
   for (int k = 0; k < kNumPrizes; ++k) {
     const auto& p = prizes[k];
     if (!std::isfinite(p[0]) || !std::isfinite(p[1]) || !std::isfinite(p[2]) ||
-        std::abs(p[0]) > kPlacementHalfWidth || std::abs(p[1]) > kPlacementHalfWidth) {
+        std::abs(p[0]) > kPlacementHalfWidth || std::abs(p[1]) > kPlacementHalfWidth ||
+        (p[0] >= kShieldCornerX && p[1] >= kShieldCornerY)) {
       throw EnvError("claw prize placement must be finite with x, y in [-" +
                      std::to_string(kPlacementHalfWidth) + ", " +
-                     std::to_string(kPlacementHalfWidth) + "] m");
+                     std::to_string(kPlacementHalfWidth) + "] m and not both x >= " +
+                     std::to_string(kShieldCornerX) + " and y >= " +
+                     std::to_string(kShieldCornerY) + " (the chute's corner)");
     }
     for (int j = 0; j < k; ++j) {
       const double gap = std::hypot(p[0] - prizes[j][0], p[1] - prizes[j][1]);

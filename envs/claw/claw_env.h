@@ -147,7 +147,8 @@ class ClawEnv : public Env {
   int RawPhase() const;
   // Places the prizes (centres x, y at rest on the floor, yaw in rad) and the
   // claw at home, settles for one control step and starts a fresh episode;
-  // throws EnvError for a placement off the floor or overlapping another.
+  // throws EnvError for a placement outside the placement area (see above) or
+  // prizes whose bounding spheres overlap.
   void SetConfiguration(const std::array<std::array<double, 3>, kNumPrizes>& prizes_xy_yaw);
   // The reset draw for a seed: x, y, yaw per prize.
   static std::array<std::array<double, 3>, kNumPrizes> RandomPlacement(uint64_t seed);

@@ -321,6 +321,9 @@ TEST(ClawEnv, BadActionsOptionsAndStatesGiveClearErrors) {
   Placement outside = OnePrizeInTheMiddle(0);
   outside[2] = {0.25, 0.0, 0.0};
   EXPECT_THROW(env.SetConfiguration(outside), EnvError);
+  Placement over_the_chute = OnePrizeInTheMiddle(0);
+  over_the_chute[2] = {0.16, 0.16, 0.0};
+  EXPECT_THROW(env.SetConfiguration(over_the_chute), EnvError);
 }
 
 TEST(ClawEnv, StepModeFollowsThePrizeTheClawGoesForAndThePhaseIsDebounced) {
