@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "envs/claw/claw_env.h"
+#include "envs/claw/claw_expert.h"
 #include "envs/pusht/pusht_env.h"
 #include "envs/pusht/pusht_expert.h"
 
@@ -31,6 +33,13 @@ const std::vector<EnvEntry>& EnvRegistry() {
        },
        [](Env& env, const ExpertOptions& options) -> std::unique_ptr<Expert> {
          return std::make_unique<PushTExpert>(dynamic_cast<PushTEnv&>(env), options);
+       }},
+      {"claw", "Claw: pick one of three prizes from a bin with a gantry claw and drop it down the chute",
+       [](const EnvOptions& options) -> std::unique_ptr<Env> {
+         return std::make_unique<ClawEnv>(options);
+       },
+       [](Env& env, const ExpertOptions& options) -> std::unique_ptr<Expert> {
+         return std::make_unique<ClawExpert>(dynamic_cast<ClawEnv&>(env), options);
        }},
   };
   return registry;

@@ -14,6 +14,9 @@ double Uniform01(std::mt19937_64& rng);
 double UniformIn(std::mt19937_64& rng, double low, double high);
 // Standard normal by Box-Muller from two Uniform01 draws.
 double StandardNormal(std::mt19937_64& rng);
+// SplitMix64's finaliser: a well-mixed 64-bit value from any seed, so that
+// streams seeded from nearby seeds (0, 1, 2, ...) are unrelated.
+uint64_t SplitMix64(uint64_t x);
 
 // numpy's legacy generator, np.random.RandomState(seed), for the draws the
 // original Push-T makes in its reset: a 32-bit Mersenne Twister seeded by

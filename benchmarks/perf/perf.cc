@@ -82,7 +82,7 @@ class StepInputRecorder {
 }  // namespace
 
 EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
-                               EnvOptions options) {
+                               EnvOptions options, SubstepCall call) {
   // One long episode, so no reset interrupts the trajectory the bare loop replays.
   options["max_steps"] = std::to_string(control_steps);
   EnvOverhead out;
@@ -121,31 +121,46 @@ EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
     }
     const long raw_steps = static_cast<long>(inputs.size() / std::max<size_t>(stride, 1));
 
-    // The bare loop: mj_forward (collision and contact solve, the whole of an
-    // env substep's MuJoCo work) on the same inputs, nothing else.
+    // The bare loop: the env's MuJoCo call per substep on the same inputs,
+    // nothing else. mj_forward (collision and contact solve) gets each
+    // substep's recorded positions and velocities. mj_step (the same plus
+    // integration) runs on from the env's state at reset with each substep's
+    // recorded controls and mocap poses: its state evolves as the env's, bit
+    // for bit, as long as the env only steps MuJoCo. (Replaying recorded
+    // positions instead would not be exact: mjcb_control sees them after
+    // MuJoCo has renormalised the free joints' quaternions in place.)
     const auto start = Clock::now();
     const double* in = inputs.data();
     bool same_contacts = true;
     for (long i = 0; i < raw_steps; ++i, in += stride) {
       const double* q = in + 1;
-      std::copy(q, q + model->nq, raw->qpos);
-      q += model->nq;
-      std::copy(q, q + model->nv, raw->qvel);
-      q += model->nv;
+      if (call == SubstepCall::kForward) {
+        std::copy(q, q + model->nq, raw->qpos);
+        std::copy(q + model->nq, q + model->nq + model->nv, raw->qvel);
+      }
+      q += model->nq + model->nv;
       std::copy(q, q + model->nu, raw->ctrl);
       q += model->nu;
       std::copy(q, q + 3 * model->nmocap, raw->mocap_pos);
       std::copy(q + 3 * model->nmocap, in + stride, raw->mocap_quat);
-      mj_forward(model, raw.get());
+      if (call == SubstepCall::kStep) {
+        mj_step(model, raw.get());
+      } else {
+        mj_forward(model, raw.get());
+      }
       same_contacts = same_contacts && raw->ncon == static_cast<int>(in[0]);
     }
     best_raw = std::min(best_raw, Seconds(start));
 
     out.control_steps = done_steps;
     out.substeps = raw_steps;
+    // mj_step's replay must also end in the env's very state.
+    const bool same_end =
+        call == SubstepCall::kForward ||
+        std::equal(raw->qpos, raw->qpos + model->nq, env->Data()->qpos);
     out.replay_exact = (round == 0 || out.replay_exact) &&
                        raw_steps == static_cast<long>(done_steps) * env->Substeps() &&
-                       same_contacts;
+                       same_contacts && same_end;
   }
   out.env_substeps_per_s = static_cast<double>(out.substeps) / best_env;
   out.raw_steps_per_s = static_cast<double>(out.substeps) / best_raw;

@@ -21,19 +21,27 @@ struct EnvOverhead {
   double ratio = 0;               // env / raw; 1 means the env adds nothing
   bool replay_exact = false;      // the bare loop found the env's contacts in every substep
 };
+// The MuJoCo call an env makes per substep, which the bare loop replays:
+// mj_forward for envs that integrate themselves (Push-T's quasi-static
+// stepping), mj_step for envs that let MuJoCo integrate (claw).
+enum class SubstepCall { kForward, kStep };
 // Steps the env through one long episode with a fixed target sequence for up
 // to `control_steps` steps, recording the state, controls and mocap poses
-// MuJoCo saw in every substep; then times bare mj_forward calls (collision and
-// constraint solve) on those inputs. Both loops do the same physics (same
-// contacts, same solver work), so the ratio isolates what the env adds: the
-// control law, integration, labels, reward, observation bookkeeping.
-// replay_exact checks the contacts.
+// MuJoCo saw in every substep; then times bare `call`s (mj_forward: collision
+// and constraint solve on each substep's recorded state; mj_step: that plus
+// MuJoCo's integration, running on from the env's reset state with each
+// substep's recorded controls) on those inputs. Both loops do the same physics
+// (same contacts, same solver work), so the ratio isolates what the env adds:
+// the control law, integration done outside MuJoCo, labels, reward,
+// observation bookkeeping. replay_exact checks the contacts (and for mj_step
+// that the replay ends in the env's final positions).
 // Best of three alternating rounds of each.
 // The env must accept the option max_steps.
 // `options` are passed to the env as well (Push-T: skip_free_substeps=off,
 // so that the env and the bare loop run the same physics in every substep).
 EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
-                               EnvOptions options = {});
+                               EnvOptions options = {},
+                               SubstepCall call = SubstepCall::kForward);
 
 struct ExpertStats {
   int episodes = 0;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "envs/mode_weights.h"
 #include "envs/sampling.h"
 
 namespace bcbench {
@@ -98,31 +99,11 @@ Vec2 EscapePoint(Vec2 p, double clearance) {
   return p;
 }
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 PushTExpert::PushTExpert(PushTEnv& env, const ExpertOptions& options)
     : env_(env), options_(options), scratch_(MakeData(env.Model())), idle_(options) {
-  if (!options_.mode_weights.empty()) {
-    if (options_.mode_weights.size() != 2) {
-      throw EnvError("pusht expert mode_weights must have 2 values (left, right), got " +
-                     std::to_string(options_.mode_weights.size()));
-    }
-    double sum = 0.0;
-    for (double w : options_.mode_weights) {
-      if (!(w >= 0.0) || !std::isfinite(w)) {
-        throw EnvError("pusht expert mode_weights must be finite and >= 0");
-      }
-      sum += w;
-    }
-    if (sum <= 0.0) throw EnvError("pusht expert mode_weights must not all be 0");
-  }
+  CheckModeWeights("pusht", options_.mode_weights, env.ModeNames());
   // Push sites along the outline, where the disc fits: not within a radius of
   // the inner corners between the bar's top and the stem.
   const auto add = [this](double x, double y, double nx, double ny) {

@@ -95,5 +95,25 @@ TEST(Cli, DemosThenInspectRoundTrip) {
   EXPECT_THAT(inspect.output, HasSubstr("env_type 4"));
 }
 
+TEST(Cli, ClawDemosWithSkewedModeWeightsThenInspect) {
+  const std::string out = ScratchDir() + "/claw.hdf5";
+  const auto bad = RunBcbench("demos --env claw --episodes 2 --mode-weights 0.7,0.3 --out " + out);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("--mode-weights needs 3 non-negative weights (ball,cube,capsule)"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+  const auto r =
+      RunBcbench("demos --env claw --episodes 4 --seed 3 --mode-weights 0.7,0.2,0.1 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("expert success 4/4"));
+  const auto inspect = RunBcbench("inspect " + out);
+  EXPECT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_THAT(inspect.output, HasSubstr("demos     4"));
+  EXPECT_THAT(inspect.output, HasSubstr("state (13,) float32"));
+  EXPECT_THAT(inspect.output, HasSubstr("approach"));
+  EXPECT_THAT(inspect.output, HasSubstr("release"));
+  EXPECT_THAT(inspect.output, HasSubstr("ball"));
+  EXPECT_THAT(inspect.output, HasSubstr("env_type 4"));
+}
+
 }  // namespace
 }  // namespace bcbench

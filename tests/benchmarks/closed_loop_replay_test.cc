@@ -1,7 +1,7 @@
 // A closed-loop replay through the real runner: a policy that answers each
 // decision with the demo's recorded actions, taken from the real
 // SequenceSampler window that starts To - 1 steps before the decision step,
-// drives Push-T from each demo's seed. It must see exactly the recorded
+// drives Push-T (and the claw) from each demo's seed. It must see exactly the recorded
 // observations at every decision (so the runner's history, padding and chunk
 // alignment are the sampler's), finish each episode in as many steps, and the
 // eval rows' idle figures must equal the demo file's.
@@ -80,27 +80,30 @@ class DemoReplayPolicy : public Policy {
   std::vector<long> step_;
 };
 
-TEST(ClosedLoopReplay, RunnerReproducesTheDemosObservationsAndIdleFigures) {
-  const std::string path = testing::ScratchDir() + "/pusht.hdf5";
-  const auto demos = testing::RunBcbench("demos --env pusht --episodes 6 --seed 11 --idle-prob 0.3 "
-                                         "--obs keypoints --out " + path);
+// Records 6 expert demos of `env_name` (idle pauses on) and replays them
+// through the runner with DemoReplayPolicy.
+void ExpectReplayReproducesTheDemos(const std::string& env_name, const std::string& obs_key) {
+  const std::string path = testing::ScratchDir() + "/" + env_name + ".hdf5";
+  const auto demos = testing::RunBcbench("demos --env " + env_name +
+                                         " --episodes 6 --seed 11 --idle-prob 0.3 --obs " +
+                                         obs_key + " --out " + path);
   ASSERT_EQ(demos.exit_code, 0) << demos.output;
   const DemoFileSummary summary = ValidateDemoFile(path);
   const DemoFile file = DemoFile::Open(path);
   const auto names = file.demo_names();
-  const std::vector<Episode> episodes = LoadEpisodes(file, names, {"keypoints"});
+  const std::vector<Episode> episodes = LoadEpisodes(file, names, {obs_key});
   RolloutOptions options;
-  options.obs_key = "keypoints";
+  options.obs_key = obs_key;
   for (const auto& name : names) options.seeds.push_back(*file.ReadDemo(name).seed);
 
   // Tp = To - 1 + Ta: every decision step has a window, padding included.
   DemoReplayPolicy policy(episodes, Horizons{2, 9, 8});
   const EnvOptions env_options = file.env_args().env_kwargs;
   const auto records =
-      RunEpisodes([&] { return MakeEnv("pusht", env_options); }, policy, options);
+      RunEpisodes([&] { return MakeEnv(env_name, env_options); }, policy, options);
   EXPECT_EQ(policy.mismatches, 0);
   EXPECT_GT(policy.decisions, static_cast<int>(names.size()) * 3);
-  const auto env = MakeEnv("pusht", env_options);
+  const auto env = MakeEnv(env_name, env_options);
   const auto rows = MakeEpisodeRows(records, *env, "replay");
   ASSERT_EQ(rows.size(), names.size());
   for (size_t k = 0; k < names.size(); ++k) {
@@ -110,8 +113,10 @@ TEST(ClosedLoopReplay, RunnerReproducesTheDemosObservationsAndIdleFigures) {
     EXPECT_TRUE(records[k].success);
     // Absolute mode: the commanded target after each step is the recorded action.
     for (size_t t = 0; t < demo.num_samples(); ++t) {
-      ASSERT_EQ(static_cast<float>(records[k].targets[t][0]), demo.actions.row(t)[0]) << t;
-      ASSERT_EQ(static_cast<float>(records[k].targets[t][1]), demo.actions.row(t)[1]) << t;
+      for (size_t d = 0; d < demo.actions.row_size(); ++d) {
+        ASSERT_EQ(static_cast<float>(records[k].targets[t][d]), demo.actions.row(t)[d])
+            << "step " << t << " dimension " << d;
+      }
     }
     EXPECT_EQ(static_cast<size_t>(rows[k].metrics.idle_steps), summary.idle_per_demo[k].idle_steps);
     EXPECT_EQ(rows[k].metrics.idle_fraction, summary.idle_per_demo[k].Fraction());
@@ -119,6 +124,13 @@ TEST(ClosedLoopReplay, RunnerReproducesTheDemosObservationsAndIdleFigures) {
   EXPECT_GT(summary.idle_fraction, 0.0);
   EXPECT_EQ(Summarize(rows).idle_fraction, summary.idle_fraction);
 }
+
+TEST(ClosedLoopReplay, RunnerReproducesTheDemosObservationsAndIdleFigures) {
+  ExpectReplayReproducesTheDemos("pusht", "keypoints");
+}
+
+// The claw's contacts, grasps and drops replay as recorded too.
+TEST(ClosedLoopReplay, RunnerReproducesTheClawDemos) { ExpectReplayReproducesTheDemos("claw", "state"); }
 
 }  // namespace
 }  // namespace bcbench
