@@ -14,6 +14,10 @@ double Uniform01(std::mt19937_64& rng);
 double UniformIn(std::mt19937_64& rng, double low, double high);
 // Standard normal by Box-Muller from two Uniform01 draws.
 double StandardNormal(std::mt19937_64& rng);
+// SplitMix64's output function: spreads a seed (xor a per-user tag) over all
+// 64 bits, so that an env and its expert seeded from the same episode seed
+// draw from unrelated streams.
+uint64_t SplitMix64(uint64_t x);
 
 // numpy's legacy generator, np.random.RandomState(seed), for the draws the
 // original Push-T makes in its reset: a 32-bit Mersenne Twister seeded by

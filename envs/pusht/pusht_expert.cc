@@ -98,13 +98,6 @@ Vec2 EscapePoint(Vec2 p, double clearance) {
   return p;
 }
 
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 PushTExpert::PushTExpert(PushTEnv& env, const ExpertOptions& options)
