@@ -82,7 +82,7 @@ class StepInputRecorder {
 }  // namespace
 
 EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
-                               EnvOptions options) {
+                               EnvOptions options, BareSubstep bare) {
   // One long episode, so no reset interrupts the trajectory the bare loop replays.
   options["max_steps"] = std::to_string(control_steps);
   EnvOverhead out;
@@ -121,8 +121,9 @@ EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
     }
     const long raw_steps = static_cast<long>(inputs.size() / std::max<size_t>(stride, 1));
 
-    // The bare loop: mj_forward (collision and contact solve, the whole of an
-    // env substep's MuJoCo work) on the same inputs, nothing else.
+    // The bare loop: mj_forward (collision and contact solve, the whole of a
+    // Push-T substep's MuJoCo work) or mj_step (the same plus integration) on
+    // the same inputs, nothing else.
     const auto start = Clock::now();
     const double* in = inputs.data();
     bool same_contacts = true;
@@ -136,7 +137,11 @@ EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
       q += model->nu;
       std::copy(q, q + 3 * model->nmocap, raw->mocap_pos);
       std::copy(q + 3 * model->nmocap, in + stride, raw->mocap_quat);
-      mj_forward(model, raw.get());
+      if (bare == BareSubstep::kStep) {
+        mj_step(model, raw.get());
+      } else {
+        mj_forward(model, raw.get());
+      }
       same_contacts = same_contacts && raw->ncon == static_cast<int>(in[0]);
     }
     best_raw = std::min(best_raw, Seconds(start));

@@ -32,8 +32,13 @@ struct EnvOverhead {
 // The env must accept the option max_steps.
 // `options` are passed to the env as well (Push-T: skip_free_substeps=off,
 // so that the env and the bare loop run the same physics in every substep).
+// `bare` is the MuJoCo call an env substep makes: Push-T integrates its
+// bodies itself around mj_forward; envs that step with mj_step (stack) are
+// compared with bare mj_step on the same inputs.
+enum class BareSubstep { kForward, kStep };
 EnvOverhead MeasureEnvOverhead(const std::string& env_name, int control_steps,
-                               EnvOptions options = {});
+                               EnvOptions options = {},
+                               BareSubstep bare = BareSubstep::kForward);
 
 struct ExpertStats {
   int episodes = 0;
