@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <mujoco/mujoco.h>
@@ -89,6 +90,11 @@ class Env {
   // shows now, so that switches within an episode can be counted. Mode() is
   // its first decided value.
   virtual int StepMode() const { return Mode(); }
+  // Partial task scores of the current state, each in [0, 1], by name (the
+  // stack's p1 = some cube rests on another, p2 = a tower of three); empty
+  // for envs without them. An episode's partial score is its maximum over
+  // the episode's steps.
+  virtual std::vector<std::pair<std::string, double>> PartialScores() const { return {}; }
 
   // The absolute target currently commanded (the same in both action modes);
   // the idle-action and smoothness metrics read it.

@@ -8,6 +8,8 @@
 #include "envs/claw/claw_expert.h"
 #include "envs/pusht/pusht_env.h"
 #include "envs/pusht/pusht_expert.h"
+#include "envs/stack/stack_env.h"
+#include "envs/stack/stack_expert.h"
 
 #ifndef BCBENCH_SOURCE_ASSET_DIR
 #define BCBENCH_SOURCE_ASSET_DIR "."
@@ -40,6 +42,14 @@ const std::vector<EnvEntry>& EnvRegistry() {
        },
        [](Env& env, const ExpertOptions& options) -> std::unique_ptr<Expert> {
          return std::make_unique<ClawExpert>(dynamic_cast<ClawEnv&>(env), options);
+       }},
+      {"stack",
+       "Block stacking: build a tower of three cubes with a parallel-jaw gripper (x, y, z, yaw)",
+       [](const EnvOptions& options) -> std::unique_ptr<Env> {
+         return std::make_unique<StackEnv>(options);
+       },
+       [](Env& env, const ExpertOptions& options) -> std::unique_ptr<Expert> {
+         return std::make_unique<StackExpert>(dynamic_cast<StackEnv&>(env), options);
        }},
   };
   return registry;

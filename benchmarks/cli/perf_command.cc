@@ -93,32 +93,35 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   fmt::print("{:<34}{:>14.1f}  1024^3, {} threads\n", "sgemm_gflops", sgemm / 1e9, TorchThreads());
 
   if (a.Runs("env")) {
-    // Without the env's skipping of contact-free substeps: the figure is
-    // what the env adds around the same MuJoCo work, not what it saves.
-    const EnvOverhead overhead =
-        MeasureEnvOverhead("pusht", a.env_steps, {{"skip_free_substeps", "off"}});
-    out["env_overhead_ratio"] = overhead.ratio;
-    out["pusht_env_substeps_per_s"] = overhead.env_substeps_per_s;
-    out["pusht_raw_mj_steps_per_s"] = overhead.raw_steps_per_s;
-    out["env_overhead_replay_exact"] = overhead.replay_exact;
-    fmt::print(
-        "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_forward/s replaying "
-        "the same {} substeps; replay {})\n",
-        "env_overhead_ratio", overhead.ratio, overhead.env_substeps_per_s, overhead.raw_steps_per_s,
-        overhead.substeps, overhead.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
-
-    // The claw lets MuJoCo integrate: its bare loop replays mj_step.
-    const EnvOverhead claw =
-        MeasureEnvOverhead("claw", a.env_steps, {}, SubstepCall::kStep);
-    out["env_overhead_ratio_claw"] = claw.ratio;
-    out["claw_env_substeps_per_s"] = claw.env_substeps_per_s;
-    out["claw_raw_mj_steps_per_s"] = claw.raw_steps_per_s;
-    out["env_overhead_replay_exact_claw"] = claw.replay_exact;
-    fmt::print(
-        "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare mj_step/s replaying "
-        "the same {} substeps; replay {})\n",
-        "env_overhead_ratio_claw", claw.ratio, claw.env_substeps_per_s, claw.raw_steps_per_s,
-        claw.substeps, claw.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
+    // Every env's overhead over the same MuJoCo work. Push-T's keys predate
+    // the other envs (env_overhead_ratio, env_overhead_replay_exact).
+    struct OverheadCase {
+      std::string env, suffix;
+      EnvOptions options;
+      SubstepCall call;
+    };
+    const std::vector<OverheadCase> cases = {
+        // Without Push-T's skipping of contact-free substeps: the figure is
+        // what the env adds around the same MuJoCo work, not what it saves.
+        {"pusht", "", {{"skip_free_substeps", "off"}}, SubstepCall::kForward},
+        // The claw and the stack let MuJoCo integrate: their bare loops replay mj_step.
+        {"claw", "_claw", {}, SubstepCall::kStep},
+        {"stack", "_stack", {}, SubstepCall::kStep},
+    };
+    for (const auto& c : cases) {
+      const EnvOverhead o = MeasureEnvOverhead(c.env, a.env_steps, c.options, c.call);
+      const std::string ratio_key = "env_overhead_ratio" + c.suffix;
+      out[ratio_key] = o.ratio;
+      out[c.env + "_env_substeps_per_s"] = o.env_substeps_per_s;
+      out[c.env + "_raw_mj_steps_per_s"] = o.raw_steps_per_s;
+      out["env_overhead_replay_exact" + c.suffix] = o.replay_exact;
+      fmt::print(
+          "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare {}/s replaying the same "
+          "{} substeps; replay {})\n",
+          ratio_key, o.ratio, o.env_substeps_per_s, o.raw_steps_per_s,
+          c.call == SubstepCall::kStep ? "mj_step" : "mj_forward", o.substeps,
+          o.replay_exact ? "exact" : "NOT exact: the ratio is unreliable");
+    }
 
     const PushTStepRate pusht_rate = MeasurePushTControlSteps(20);
     out["pusht_control_steps_per_s"] = pusht_rate.control_steps_per_s;
@@ -130,29 +133,19 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   }
 
   if (a.Runs("expert")) {
-    spdlog::info("recording {} Push-T expert episodes (seeds 0..{})", a.expert_episodes,
-                 a.expert_episodes - 1);
-    const ExpertStats expert = MeasureExpert("pusht", a.expert_episodes, 0);
-    const double rate = static_cast<double>(expert.successes) / expert.episodes;
-    out["pusht_demos_per_s"] = expert.demos_per_s;
-    out["pusht_expert_success"] = rate;
-    out["pusht_expert_episodes"] = expert.episodes;
-    fmt::print("{:<34}{:>14.2f}  200 demos in < 120 s ({} demos took {:.1f} s, 1 thread)\n",
-               "pusht_demos_per_s", expert.demos_per_s, expert.episodes, expert.seconds);
-    fmt::print("{:<34}{:>14.3f}  >= 0.90 on seeds 0..{}\n", "pusht_expert_success", rate,
-               expert.episodes - 1);
-
-    spdlog::info("recording {} claw expert episodes (seeds 0..{})", a.expert_episodes,
-                 a.expert_episodes - 1);
-    const ExpertStats claw = MeasureExpert("claw", a.expert_episodes, 0);
-    const double claw_rate = static_cast<double>(claw.successes) / claw.episodes;
-    out["claw_demos_per_s"] = claw.demos_per_s;
-    out["claw_expert_success"] = claw_rate;
-    out["claw_expert_episodes"] = claw.episodes;
-    fmt::print("{:<34}{:>14.2f}  200 demos in < 120 s ({} demos took {:.1f} s, 1 thread)\n",
-               "claw_demos_per_s", claw.demos_per_s, claw.episodes, claw.seconds);
-    fmt::print("{:<34}{:>14.3f}  >= 0.90 on seeds 0..{}\n", "claw_expert_success", claw_rate,
-               claw.episodes - 1);
+    for (const std::string env : {"pusht", "claw", "stack"}) {
+      spdlog::info("recording {} {} expert episodes (seeds 0..{})", a.expert_episodes, env,
+                   a.expert_episodes - 1);
+      const ExpertStats expert = MeasureExpert(env, a.expert_episodes, 0);
+      const double rate = static_cast<double>(expert.successes) / expert.episodes;
+      out[env + "_demos_per_s"] = expert.demos_per_s;
+      out[env + "_expert_success"] = rate;
+      out[env + "_expert_episodes"] = expert.episodes;
+      fmt::print("{:<34}{:>14.2f}  200 demos in < 120 s ({} demos took {:.1f} s, 1 thread)\n",
+                 env + "_demos_per_s", expert.demos_per_s, expert.episodes, expert.seconds);
+      fmt::print("{:<34}{:>14.3f}  >= 0.90 on seeds 0..{}\n", env + "_expert_success", rate,
+                 expert.episodes - 1);
+    }
   }
   if (a.Runs("train") || a.Runs("inference")) {
     spdlog::info("timing the CPU Diffusion Policy UNet (training at {} threads, inference at 1)",

@@ -23,7 +23,7 @@ struct EnvOverhead {
 };
 // The MuJoCo call an env makes per substep, which the bare loop replays:
 // mj_forward for envs that integrate themselves (Push-T's quasi-static
-// stepping), mj_step for envs that let MuJoCo integrate (claw).
+// stepping), mj_step for envs that let MuJoCo integrate (claw, stack).
 enum class SubstepCall { kForward, kStep };
 // Steps the env through one long episode with a fixed target sequence for up
 // to `control_steps` steps, recording the state, controls and mocap poses

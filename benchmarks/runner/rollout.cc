@@ -37,6 +37,7 @@ void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to) {
   slot.record.initial_effector = slot.env->EffectorPosition();
   slot.record.max_reward = slot.env->Reward();
   slot.record.final_reward = slot.env->Reward();
+  slot.record.partial_scores = slot.env->PartialScores();
   slot.history.clear();
   slot.queued.clear();
   // Before the first step the history is padded with the first observation,
@@ -63,6 +64,10 @@ void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& 
   rec.targets.push_back(slot.env->CommandedTarget());
   rec.effector.push_back(slot.env->EffectorPosition());
   rec.max_reward = std::max(rec.max_reward, r.reward);
+  const auto partial = slot.env->PartialScores();
+  for (size_t i = 0; i < partial.size() && i < rec.partial_scores.size(); ++i) {
+    rec.partial_scores[i].second = std::max(rec.partial_scores[i].second, partial[i].second);
+  }
   rec.final_reward = r.reward;
   rec.success = rec.success || r.success;
   PushObservation(slot, key, to);

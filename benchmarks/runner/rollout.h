@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "envs/env.h"
@@ -38,6 +39,9 @@ struct EpisodeRecord {
   std::vector<double> initial_target;        // commanded target at reset
   std::vector<std::vector<double>> effector;  // effector position per step, after the step
   std::vector<double> initial_effector;       // at reset
+  // Env::PartialScores, each one's maximum over the episode (reset included);
+  // empty for envs without partial scores.
+  std::vector<std::pair<std::string, double>> partial_scores;
   double wall_seconds = 0;
 };
 

@@ -170,6 +170,32 @@ TEST(Rollout, BatchedRunUsesOneCallPerDecisionForAllEpisodes) {
   }
 }
 
+TEST(Rollout, PartialScoresKeepTheirMaximumOverTheEpisode) {
+  // "reached" is 1 only after steps 3 and 4, "never" stays 0: the record keeps
+  // 1 and 0, in the env's order, though the episode ends with both at 0.
+  class Partial : public CounterEnv {
+   public:
+    Partial() : CounterEnv(10) {}
+    std::vector<std::pair<std::string, double>> PartialScores() const override {
+      const int t = StepCount();
+      return {{"reached", t == 3 || t == 4 ? 1.0 : 0.0}, {"never", 0.0}};
+    }
+  };
+  ReplayPolicy policy(1, 4, 2);
+  const auto records =
+      RunEpisodes([]() { return std::make_unique<Partial>(); }, policy, Seeds(2));
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& record : records) {
+    ASSERT_EQ(record.partial_scores.size(), 2u);
+    EXPECT_EQ(record.partial_scores[0], (std::pair<std::string, double>{"reached", 1.0}));
+    EXPECT_EQ(record.partial_scores[1], (std::pair<std::string, double>{"never", 0.0}));
+  }
+  // Envs without partial scores leave the record's list empty.
+  const auto plain =
+      RunEpisodes([]() { return std::make_unique<CounterEnv>(5); }, policy, Seeds(1));
+  EXPECT_TRUE(plain[0].partial_scores.empty());
+}
+
 TEST(Rollout, RejectsHorizonsThatDoNotFit) {
   class Late : public ReplayPolicy {
    public:
