@@ -1,7 +1,7 @@
 // A GLFW window whose OpenGL context MuJoCo's renderer draws with. The
 // headless renderer keeps it hidden (it only provides the context; frames go
 // to MuJoCo's offscreen framebuffer), an interactive viewer shows it. GLFW
-// is initialised by the first window and terminated with the last one.
+// is initialised by the first window and terminated at exit.
 #pragma once
 
 #include <string>

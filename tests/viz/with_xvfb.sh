@@ -19,7 +19,9 @@ fi
 fifo_dir="$(mktemp -d)"
 fifo="$fifo_dir/displayfd"
 mkfifo "$fifo"
-Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$fifo" \
+# -noreset: a server whose last client disconnects would otherwise reset and
+# refuse connections meanwhile, failing a test that reconnects.
+Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp -noreset 3>"$fifo" \
   >"$fifo_dir/xvfb.log" 2>&1 &
 xvfb_pid=$!
 cleanup() {
