@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <GLFW/glfw3.h>
+#include <GLFW/glfw3.h>  // and through it GL/gl.h: the framebuffer limits
 #include <fmt/format.h>
 
 #include "viz/render_error.h"
