@@ -80,6 +80,26 @@ struct EvalArgs {
 // Evaluates as `bcbench eval` does.
 void RunEval(const EvalArgs& args);
 
+struct RenderArgs {
+  std::string env;
+  std::string checkpoint;
+  std::string replay;
+  int demo = 0;
+  uint64_t seed = 0;
+  std::string out;
+  int width = 512;
+  int height = 512;
+  std::string camera;
+  int every = 1;
+  int steps = 0;  // 0: the whole episode
+  bool no_overlay = false;
+  std::vector<std::string> env_opts;  // key=value
+  std::string device = "cpu";
+  uint64_t policy_seed = 0;
+};
+// Renders one episode as `bcbench render` does.
+void RunRender(const RenderArgs& args);
+
 // What each subcommand does once the whole command line has parsed and the
 // global options are applied; keyed by subcommand name.
 using CommandActions = std::map<std::string, std::function<void()>>;
@@ -91,6 +111,7 @@ void AddQuickstartCommand(CLI::App& app, CommandActions& actions);
 void AddTrainCommand(CLI::App& app, CommandActions& actions);
 void AddEvalCommand(CLI::App& app, CommandActions& actions);
 void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
+void AddRenderCommand(CLI::App& app, CommandActions& actions);
 // Subcommands whose features arrive in later issues: they explain and exit 2.
 void AddPendingCommands(CLI::App& app, CommandActions& actions);
 

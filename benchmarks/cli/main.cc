@@ -13,6 +13,7 @@
 #include "envs/env.h"
 #include "policies/training/checkpoint.h"
 #include "policies/torch_runtime.h"
+#include "viz/render_error.h"
 
 namespace {
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   bcbench::AddTrainCommand(app, actions);
   bcbench::AddEvalCommand(app, actions);
   bcbench::AddPoliciesCommand(app, actions);
+  bcbench::AddRenderCommand(app, actions);
   bcbench::AddPendingCommands(app, actions);
   bcbench::AddPerfCommand(app, actions, global);
 
@@ -77,6 +79,9 @@ int main(int argc, char** argv) {
     spdlog::error("{}", e.what());
     return kExitUserError;
   } catch (const bcbench::CheckpointError& e) {  // missing, torn or foreign checkpoint files
+    spdlog::error("{}", e.what());
+    return kExitUserError;
+  } catch (const bcbench::RenderError& e) {  // no display, no ffmpeg, unknown camera, ...
     spdlog::error("{}", e.what());
     return kExitUserError;
   } catch (const std::invalid_argument& e) {

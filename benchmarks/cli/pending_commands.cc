@@ -22,7 +22,6 @@ constexpr Pending kPending[] = {
     {"view",
      "Interactive MuJoCo viewer: --env E [--checkpoint DIR | --replay F.hdf5 --demo k].",
      "the viewer issue"},
-    {"render", "Headless frames/video of a rollout or demo: ... --out F.", "the viewer issue"},
 };
 
 }  // namespace

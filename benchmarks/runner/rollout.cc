@@ -29,7 +29,8 @@ void PushObservation(Slot& slot, const std::string& key, int to) {
   while (static_cast<int>(slot.history.size()) > to) slot.history.pop_front();
 }
 
-void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to) {
+void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to,
+                  const RolloutOptions& options) {
   slot.env->Reset(seed);
   slot.record = EpisodeRecord{};
   slot.record.seed = seed;
@@ -46,6 +47,7 @@ void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to) {
   for (int i = 0; i < to; ++i) slot.history.push_back(first);
   slot.start = Clock::now();
   slot.done = false;
+  if (options.on_state) options.on_state(*slot.env, seed);
 }
 
 std::vector<double> HoldAction(const Env& env) {
@@ -55,7 +57,8 @@ std::vector<double> HoldAction(const Env& env) {
   return env.CommandedTarget();
 }
 
-void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& key, int to) {
+void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& key, int to,
+              const RolloutOptions& options) {
   const StepResult r = slot.env->Step(action);
   EpisodeRecord& rec = slot.record;
   ++rec.steps;
@@ -71,7 +74,8 @@ void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& 
   rec.final_reward = r.reward;
   rec.success = rec.success || r.success;
   PushObservation(slot, key, to);
-  if (r.done) {
+  if (options.on_state) options.on_state(*slot.env, rec.seed);
+  if (r.done || (options.max_steps > 0 && rec.steps >= options.max_steps)) {
     slot.done = true;
     rec.mode = slot.env->Mode();
     rec.wall_seconds = std::chrono::duration<double>(Clock::now() - slot.start).count();
@@ -81,13 +85,13 @@ void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& 
 // Runs the latency steps, then Ta actions of chunk row `b` from index
 // `latency`, until done; keeps the chunk's remaining actions.
 void Execute(Slot& slot, const ActionChunk& chunk, int b, int latency, int ta,
-             const std::string& key, int to) {
+             const std::string& key, int to, const RolloutOptions& options) {
   ++slot.record.policy_calls;
   for (int k = 0; k < latency && !slot.done; ++k) {
     const auto action = k < static_cast<int>(slot.queued.size())
                             ? slot.queued[static_cast<size_t>(k)]
                             : HoldAction(*slot.env);
-    StepOnce(slot, action, key, to);
+    StepOnce(slot, action, key, to, options);
   }
   std::vector<std::vector<double>> actions(static_cast<size_t>(chunk.steps));
   for (int i = 0; i < chunk.steps; ++i) {
@@ -96,7 +100,7 @@ void Execute(Slot& slot, const ActionChunk& chunk, int b, int latency, int ta,
     actions[static_cast<size_t>(i)].assign(a, a + chunk.dim);
   }
   for (int k = 0; k < ta && !slot.done; ++k) {
-    StepOnce(slot, actions[static_cast<size_t>(latency + k)], key, to);
+    StepOnce(slot, actions[static_cast<size_t>(latency + k)], key, to, options);
   }
   slot.queued.assign(actions.begin() + latency + ta, actions.end());
 }
@@ -155,7 +159,7 @@ std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
     for (int i = 0; i < count; ++i) {
       Slot& s = slots[static_cast<size_t>(i)];
       const uint64_t seed = options.seeds[static_cast<size_t>(first + i)];
-      StartEpisode(s, seed, key, to);
+      StartEpisode(s, seed, key, to, options);
       policy.StartEpisode(s.index, width, EpisodeStreamSeed(options.policy_seed, seed));
       active.push_back(&s);
     }
@@ -170,7 +174,7 @@ std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
       at::parallel_for(0, static_cast<int64_t>(active.size()), 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
           Execute(*active[static_cast<size_t>(b)], chunk, static_cast<int>(b), latency, ta, key,
-                  to);
+                  to, options);
         }
       });
       std::vector<Slot*> still;

@@ -52,6 +52,13 @@ struct RolloutOptions {
   uint64_t policy_seed = 0;  // with each episode's seed, seeds its stream
   // Called after every episode finishes (progress reporting).
   std::function<void(const EpisodeRecord&)> on_episode;
+  // Called with the episode's env and seed after its reset and after each of
+  // its control steps (renderers record the states). Batched episodes step
+  // in parallel, so it may run on several threads at once.
+  std::function<void(const Env&, uint64_t seed)> on_state;
+  // > 0: an episode also ends after this many control steps (a shortened
+  // look, e.g. `bcbench render --steps`); 0: only the env ends it.
+  int max_steps = 0;
 };
 
 using EnvMaker = std::function<std::unique_ptr<Env>()>;

@@ -196,6 +196,37 @@ TEST(Rollout, PartialScoresKeepTheirMaximumOverTheEpisode) {
   EXPECT_TRUE(plain[0].partial_scores.empty());
 }
 
+TEST(Rollout, StateHookSeesTheResetAndEveryStep) {
+  ReplayPolicy policy(2, 15, 8);
+  RolloutOptions options = Seeds(2);
+  options.batched = false;
+  std::vector<std::pair<uint64_t, double>> seen;  // (seed, step count from SimState)
+  options.on_state = [&](const Env& env, uint64_t seed) {
+    seen.emplace_back(seed, env.SimState()[0]);
+  };
+  RunEpisodes([]() { return std::make_unique<CounterEnv>(10); }, policy, options);
+  ASSERT_EQ(seen.size(), 22u);  // per episode: after the reset, then after steps 1..10
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].first, 100000u + i / 11);
+    EXPECT_EQ(seen[i].second, static_cast<double>(i % 11));
+  }
+}
+
+TEST(Rollout, MaxStepsEndsEpisodesEarly) {
+  ReplayPolicy policy(2, 15, 8);
+  RolloutOptions options = Seeds(2);
+  options.max_steps = 5;
+  std::vector<double> log;
+  const auto records =
+      RunEpisodes([&]() { return std::make_unique<CounterEnv>(30, &log); }, policy, options);
+  ASSERT_EQ(records.size(), 2u);
+  for (const auto& r : records) {
+    EXPECT_EQ(r.steps, 5);
+    EXPECT_EQ(r.policy_calls, 1);
+  }
+  EXPECT_EQ(log.size(), 10u);
+}
+
 TEST(Rollout, RejectsHorizonsThatDoNotFit) {
   class Late : public ReplayPolicy {
    public:

@@ -1,0 +1,100 @@
+// bcbench render: one episode (expert, policy or recorded demo) drawn
+// headless to PNG frames, a PNG still or an MP4 video. The work is
+// viz/render_episode; this file parses and prints.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/progress.h"
+#include "policies/policy_registry.h"
+#include "viz/render_episode.h"
+
+namespace bcbench {
+
+void RunRender(const RenderArgs& a) {
+  RenderEpisodeSpec spec;
+  spec.env_name = a.env;
+  for (const auto& s : a.env_opts) spec.env_options.push_back(ParseSetting(s));
+  spec.checkpoint = a.checkpoint;
+  spec.replay = a.replay;
+  spec.demo = a.demo;
+  spec.seed = a.seed;
+  spec.policy_seed = a.policy_seed;
+  spec.device = a.device;
+  spec.out = a.out;
+  spec.render.width = a.width;
+  spec.render.height = a.height;
+  spec.render.camera = a.camera;
+  spec.overlay = !a.no_overlay;
+  spec.every = a.every;
+  spec.max_steps = a.steps;
+  // Progress lines once a second at most: the episode's steps, then frames.
+  std::unique_ptr<Progress> stepping, drawing;
+  spec.on_step = [&](int step, int max_steps) {
+    const int total = a.steps > 0 ? std::min(a.steps, max_steps) : max_steps;
+    if (!stepping) stepping = std::make_unique<Progress>("episode steps", static_cast<size_t>(total));
+    stepping->Update(static_cast<size_t>(std::min(step, total)));
+  };
+  spec.on_frame = [&](size_t done, size_t total) {
+    if (!drawing) drawing = std::make_unique<Progress>("frames", total);
+    drawing->Update(done);
+  };
+  const RenderEpisodeResult r = RenderEpisode(spec);
+  spdlog::info("rendered {} on {}{}: {} steps, success {}, final reward {:.3f}, from the {}",
+               r.source, r.env, a.replay.empty() ? fmt::format(" seed {}", a.seed) : "",
+               r.steps, r.success ? "yes" : "no", r.final_reward, r.camera);
+  fmt::print("wrote {}\n", r.output);
+}
+
+void AddRenderCommand(CLI::App& app, CommandActions& actions) {
+  auto a = std::make_shared<RenderArgs>();
+  auto* cmd = app.add_subcommand(
+      "render",
+      "Render one episode headless: the scripted expert (default), a trained policy "
+      "(--checkpoint) or a recorded demo (--replay F --demo k), with overlays (env, policy, "
+      "step, reward, success, phase, mode). --out DIR/ writes DIR/frame_00000.png ..., F.png "
+      "the last frame, F.mp4 a video (needs the ffmpeg program). Needs an X display; on a "
+      "machine without one run `xvfb-run -a bcbench render ...`.");
+  cmd->add_option("--env", a->env,
+                  "environment (required for the expert; taken from the checkpoint or demo "
+                  "file otherwise)");
+  auto* checkpoint =
+      cmd->add_option("--checkpoint", a->checkpoint, "render this policy (run folder or "
+                                                      "checkpoint.pt from train)");
+  auto* replay = cmd->add_option("--replay", a->replay, "replay a demo of this demo file");
+  checkpoint->excludes(replay);
+  cmd->add_option("--demo", a->demo, "which demo of --replay: data/demo_<k>")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", a->seed,
+                  "episode seed of the expert or policy (a replay shows the demo's own episode)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--out", a->out, "DIR/ (PNG frames), F.png (the last frame) or F.mp4")
+      ->required();
+  cmd->add_option("--width", a->width, "image width, pixels")
+      ->check(CLI::Range(16, 8192))
+      ->capture_default_str();
+  cmd->add_option("--height", a->height, "image height, pixels")
+      ->check(CLI::Range(16, 8192))
+      ->capture_default_str();
+  cmd->add_option("--camera", a->camera,
+                  "model camera to render from (default: the env's `task` camera; `free`: "
+                  "MuJoCo's free camera framing the whole model)");
+  cmd->add_option("--every", a->every, "render every N-th control step (and the last)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--steps", a->steps, "stop after N control steps (0: the whole episode)")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  cmd->add_flag("--no-overlay", a->no_overlay, "frames without the text overlay");
+  cmd->add_option("--env-opt", a->env_opts,
+                  "env option key=value (repeatable; over the checkpoint's or demo file's)");
+  cmd->add_option("--device", a->device, "policy device: cpu or cuda")->capture_default_str();
+  cmd->add_option("--policy-seed", a->policy_seed, "seed of the policy's sampling noise")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  actions["render"] = [a]() { RunRender(*a); };
+}
+
+}  // namespace bcbench
