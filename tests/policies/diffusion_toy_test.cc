@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <string>
 #include <utility>
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -17,10 +18,16 @@ namespace {
 
 using Batch = std::pair<torch::Tensor, torch::Tensor>;  // (obs, actions), normalised
 
-DiffusionConfig ToyConfig() {
+// Both denoisers at toy size: the UNet, or the transformer.
+DiffusionConfig ToyConfig(const std::string& denoiser) {
   DiffusionConfig config;
+  config.denoiser = denoiser;
   config.down_dims = {32, 64};
   config.step_embed_dim = 32;
+  config.n_layer = 2;
+  config.n_head = 2;
+  config.n_emb = 32;
+  config.p_drop_attn = 0;
   config.pred_horizon = 8;
   config.action_horizon = 4;
   config.seed = 1;
@@ -48,8 +55,10 @@ void Train(DiffusionModel& model, int steps, const std::function<Batch(torch::Ge
               last_loss);
 }
 
-TEST(DiffusionToy, ActionsFollowTheObservation) {
-  const auto config = ToyConfig();
+class DiffusionToy : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DiffusionToy, ActionsFollowTheObservation) {
+  const auto config = ToyConfig(GetParam());
   DiffusionModel model(config, 1, 1);
   const auto draw = [&](torch::Generator& gen, int64_t batch) {
     const auto o = torch::rand({batch, 1, 1}, gen) * 1.8 - 0.9;
@@ -69,6 +78,8 @@ TEST(DiffusionToy, ActionsFollowTheObservation) {
   EXPECT_LT(trained, 0.1);
   EXPECT_LT(trained, 0.25 * untrained);
 }
+
+INSTANTIATE_TEST_SUITE_P(Denoisers, DiffusionToy, ::testing::Values("unet", "transformer"));
 
 }  // namespace
 }  // namespace bcbench
