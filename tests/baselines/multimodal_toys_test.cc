@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <ostream>
 #include <memory>
 #include <random>
 #include <string>
@@ -39,6 +40,9 @@ struct Method {
   bool multimodal;     // expected to keep every mode
   int steps = 400;     // optimiser steps
 };
+
+// gtest prints a parameter by its label.
+void PrintTo(const Method& m, std::ostream* os) { *os << m.label; }
 
 // Shared by every method: a toy learning rate without warm-up or EMA.
 Settings Toy(Settings own) {
