@@ -53,7 +53,8 @@ void AddEvalCommand(CLI::App& app, CommandActions& actions) {
       "seed), so its row is the same alone, batched or in another shard. --csv writes one row "
       "per episode: env, policy, seed, success, max_reward, final_reward, steps, mode, "
       "phase_sequence, idle_fraction, longest_idle_streak, stalled, stuck, mean_squared_jerk, "
-      "policy_calls, wall_s.");
+      "partial_scores (the env's, at their episode maximum, e.g. the stack's p1=1;p2=0; the "
+      "summary gives the fraction of episodes reaching each), policy_calls, wall_s.");
   cmd->add_option("--checkpoint", a->checkpoint, "run folder (or checkpoint.pt) from train")
       ->required();
   cmd->add_option("--episodes", a->episodes, "evaluation episodes")

@@ -22,6 +22,9 @@ struct EpisodeRow {
   int steps = 0;
   std::string mode;  // the env's mode name, or "none"
   EpisodeMetrics metrics;
+  // The env's partial scores (Env::PartialScores, e.g. the stack's p1, p2),
+  // each at its maximum over the episode; empty for envs without them.
+  std::vector<std::pair<std::string, double>> partial_scores;
   int policy_calls = 0;
   double wall_s = 0;
 };
@@ -46,6 +49,9 @@ struct EvalSummary {
   double idle_fraction = 0;
   int stalls = 0;
   std::map<std::string, int> modes;
+  // Per partial score (in the env's order): the fraction of episodes that
+  // reached it (value >= 1), Wilson 95%.
+  std::vector<std::pair<std::string, Interval>> partial;
 };
 EvalSummary Summarize(const std::vector<EpisodeRow>& rows);
 std::string SummaryText(const EvalSummary& s);

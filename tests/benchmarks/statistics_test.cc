@@ -78,5 +78,30 @@ TEST(EvalSummary, IdleFractionIsStepWeightedOverAllEpisodes) {
   EXPECT_DOUBLE_EQ(s.idle_fraction, 0.25);
 }
 
+TEST(EvalSummary, PartialScoresGiveTheFractionOfEpisodesReachingEach) {
+  // Four stack-like episodes: p1 reached in 3, p2 in 1; the CSV field lists
+  // each episode's values in the env's order.
+  std::vector<EpisodeRow> rows(4);
+  const double p1[] = {1, 1, 0, 1}, p2[] = {0, 1, 0, 0};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].env = "stack";
+    rows[i].partial_scores = {{"p1", p1[i]}, {"p2", p2[i]}};
+  }
+  const EvalSummary s = Summarize(rows);
+  ASSERT_EQ(s.partial.size(), 2u);
+  EXPECT_EQ(s.partial[0].first, "p1");
+  EXPECT_DOUBLE_EQ(s.partial[0].second.estimate, 0.75);
+  EXPECT_EQ(s.partial[1].first, "p2");
+  EXPECT_DOUBLE_EQ(s.partial[1].second.estimate, 0.25);
+  EXPECT_NE(SummaryText(s).find("p1 0.750"), std::string::npos) << SummaryText(s);
+  const std::string csv = EpisodeCsv(rows);
+  EXPECT_NE(csv.find(",p1=1;p2=1,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",p1=0;p2=0,"), std::string::npos) << csv;
+  // Envs without partial scores: an empty field and nothing in the summary.
+  std::vector<EpisodeRow> plain(2);
+  EXPECT_TRUE(Summarize(plain).partial.empty());
+  EXPECT_EQ(SummaryText(Summarize(plain)).find(" p1 "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bcbench
