@@ -77,9 +77,9 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
       "timed figures are the best of {} alternating rounds; ratios are taken within this "
       "run\n",
       a.rounds);
-  fmt::print("{:<34}{:>14}  {}\n", "figure", "value", "target / note");
+  fmt::print("{:<40}{:>14}  {}\n", "figure", "value", "target / note");
   fmt::print(
-      "{:<34}{:>14}  {}\n", "blas_core", blas.openblas ? blas.core : "-",
+      "{:<40}{:>14}  {}\n", "blas_core", blas.openblas ? blas.core : "-",
       DescribeBlasKernel(blas) + (blas.generic ? "  <-- GENERIC KERNEL, see the warning" : ""));
   WarnIfGenericBlas(blas);
 
@@ -89,8 +89,8 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   const double sgemm = MeasureSgemmFlops();
   out["sgemm_gflops_1t"] = sgemm1 / 1e9;
   out["sgemm_gflops"] = sgemm / 1e9;
-  fmt::print("{:<34}{:>14.1f}  1024^3, 1 thread\n", "sgemm_gflops_1t", sgemm1 / 1e9);
-  fmt::print("{:<34}{:>14.1f}  1024^3, {} threads\n", "sgemm_gflops", sgemm / 1e9, TorchThreads());
+  fmt::print("{:<40}{:>14.1f}  1024^3, 1 thread\n", "sgemm_gflops_1t", sgemm1 / 1e9);
+  fmt::print("{:<40}{:>14.1f}  1024^3, {} threads\n", "sgemm_gflops", sgemm / 1e9, TorchThreads());
 
   if (a.Runs("env")) {
     // Every env's overhead over the same MuJoCo work. Push-T's keys predate
@@ -116,7 +116,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
       out[c.env + "_raw_mj_steps_per_s"] = o.raw_steps_per_s;
       out["env_overhead_replay_exact" + c.suffix] = o.replay_exact;
       fmt::print(
-          "{:<34}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare {}/s replaying the same "
+          "{:<40}{:>14.3f}  >= 0.9 ({:.0f} env substeps/s vs {:.0f} bare {}/s replaying the same "
           "{} substeps; replay {})\n",
           ratio_key, o.ratio, o.env_substeps_per_s, o.raw_steps_per_s,
           c.call == SubstepCall::kStep ? "mj_step" : "mj_forward", o.substeps,
@@ -126,7 +126,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
     const PushTStepRate pusht_rate = MeasurePushTControlSteps(20);
     out["pusht_control_steps_per_s"] = pusht_rate.control_steps_per_s;
     fmt::print(
-        "{:<34}{:>14.0f}  the Chipmunk replica of the original, timed the same way, is printed by "
+        "{:<40}{:>14.0f}  the Chipmunk replica of the original, timed the same way, is printed by "
         "the disabled PushTReference tests ({} steps of {} expert episodes replayed, 1 thread)\n",
         "pusht_control_steps_per_s", pusht_rate.control_steps_per_s, pusht_rate.control_steps,
         pusht_rate.episodes);
@@ -141,9 +141,9 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
       out[env + "_demos_per_s"] = expert.demos_per_s;
       out[env + "_expert_success"] = rate;
       out[env + "_expert_episodes"] = expert.episodes;
-      fmt::print("{:<34}{:>14.2f}  200 demos in < 120 s ({} demos took {:.1f} s, 1 thread)\n",
+      fmt::print("{:<40}{:>14.2f}  200 demos in < 120 s ({} demos took {:.1f} s, 1 thread)\n",
                  env + "_demos_per_s", expert.demos_per_s, expert.episodes, expert.seconds);
-      fmt::print("{:<34}{:>14.3f}  >= 0.90 on seeds 0..{}\n", env + "_expert_success", rate,
+      fmt::print("{:<40}{:>14.3f}  >= 0.90 on seeds 0..{}\n", env + "_expert_success", rate,
                  expert.episodes - 1);
     }
   }
@@ -163,10 +163,10 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
       out["dp_train_samples_per_s"] = d.train_samples_per_s;
       out["dp_train_flop_efficiency"] = d.train_flop_efficiency;
       fmt::print(
-          "{:<34}{:>14.0f}  batch 256, Tp 16, {} threads ({:.2f}M params, {:.1f} MFLOP/fwd)\n",
+          "{:<40}{:>14.0f}  batch 256, Tp 16, {} threads ({:.2f}M params, {:.1f} MFLOP/fwd)\n",
           "dp_train_samples_per_s", d.train_samples_per_s, d.train_threads, d.parameters / 1e6,
           d.forward_flops / 1e6);
-      fmt::print("{:<34}{:>14.3f}  >= 0.8 (3 x fwd FLOPs x samples/s / sgemm {:.1f} GFLOP/s)\n",
+      fmt::print("{:<40}{:>14.3f}  >= 0.8 (3 x fwd FLOPs x samples/s / sgemm {:.1f} GFLOP/s)\n",
                  "dp_train_flop_efficiency", d.train_flop_efficiency, d.sgemm_flops / 1e9);
     }
     if (bo.inference) {
@@ -176,11 +176,11 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
       out["dp_ddim10_chunk_b1_ms"] = d.chunk_fast_ms;
       out["dp_ddim10_chunk_b1_module_ms"] = d.chunk_module_ms;
       fmt::print(
-          "{:<34}{:>14.3f}  <= 1.0 ms, moonshot 0.6 (batch 1, 1 thread; module path {:.3f} ms, "
+          "{:<40}{:>14.3f}  <= 1.0 ms, moonshot 0.6 (batch 1, 1 thread; module path {:.3f} ms, "
           "with the "
           "condition cached {:.3f} ms)\n",
           "dp_denoise_fwd_b1_ms", d.forward_fast_cond_ms, d.forward_module_ms, d.forward_fast_ms);
-      fmt::print("{:<34}{:>14.3f}  whole DDIM-{} chunk, batch 1 (module path {:.3f} ms)\n",
+      fmt::print("{:<40}{:>14.3f}  whole DDIM-{} chunk, batch 1 (module path {:.3f} ms)\n",
                  "dp_ddim10_chunk_b1_ms", d.chunk_fast_ms, d.chunk_steps, d.chunk_module_ms);
     }
   }
@@ -206,7 +206,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
         const std::string key = fmt::format("policy_{}_act_b{}_ms", label, batch);
         out[key] = p.call_ms;
         out[fmt::format("policy_{}_step_b{}_ms", label, batch)] = p.per_step_ms;
-        fmt::print("{:<34}{:>14.3f}  no target (Push-T keypoints, {} threads; Ta {}: {:.3f} ms "
+        fmt::print("{:<40}{:>14.3f}  no target (Push-T keypoints, {} threads; Ta {}: {:.3f} ms "
                    "per control step of the batch)\n",
                    key, p.call_ms, TorchThreads(), p.action_horizon, p.per_step_ms);
       }
@@ -224,7 +224,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
     out["eval_denoiser_gflop"] = f.denoiser_flops / 1e9;
     out["eval_episodes"] = f.episodes;
     fmt::print(
-        "{:<34}{:>14.2f}  <= 1.5, moonshot 1.2 ({} episodes, {} steps: {:.2f} s vs floor "
+        "{:<40}{:>14.2f}  <= 1.5, moonshot 1.2 ({} episodes, {} steps: {:.2f} s vs floor "
         "{:.2f} s = {:.0f} GFLOP at {:.1f} GFLOP/s + {:.2f} s env alone)\n",
         "eval50_floor_ratio", f.ratio, f.episodes, f.control_steps, f.wall_seconds, f.floor_seconds,
         f.denoiser_flops / 1e9, f.sgemm_flops / 1e9, f.env_seconds);
@@ -238,7 +238,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
       out["vec_eval_batched_s"] = v.batched_seconds;
       out["vec_eval_unbatched_s"] = v.unbatched_seconds;
       fmt::print(
-          "{:<34}{:>14.2f}  no target ({} episodes: {:.1f} s batched vs {:.1f} s one by "
+          "{:<40}{:>14.2f}  no target ({} episodes: {:.1f} s batched vs {:.1f} s one by "
           "one, one round)\n",
           "vec_eval_speedup", v.speedup, v.episodes, v.batched_seconds, v.unbatched_seconds);
     }
