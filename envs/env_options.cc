@@ -57,4 +57,17 @@ int ParseIntOption(const std::string& env_name, const std::string& key, const st
   return static_cast<int>(value);
 }
 
+ActionMode ParseActionModeOption(const std::string& env_name, const EnvOptions& options) {
+  return ParseActionMode(CheckChoice(env_name, "action_mode",
+                                     OptionOr(options, "action_mode", "absolute"),
+                                     {"absolute", "delta"}));
+}
+
+int ParseMaxStepsOption(const std::string& env_name, const EnvOptions& options,
+                        int default_max_steps) {
+  return ParseIntOption(env_name, "max_steps",
+                        OptionOr(options, "max_steps", std::to_string(default_max_steps)), 1,
+                        1000000, default_max_steps);
+}
+
 }  // namespace bcbench

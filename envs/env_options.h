@@ -25,4 +25,11 @@ std::string CheckChoice(const std::string& env_name, const std::string& key,
 int ParseIntOption(const std::string& env_name, const std::string& key, const std::string& text,
                    int low, int high, int fallback);
 
+// The options every env takes, parsed the same way everywhere:
+// action_mode (absolute | delta, default absolute) and max_steps (a positive
+// integer, default `default_max_steps`).
+ActionMode ParseActionModeOption(const std::string& env_name, const EnvOptions& options);
+int ParseMaxStepsOption(const std::string& env_name, const EnvOptions& options,
+                        int default_max_steps);
+
 }  // namespace bcbench

@@ -56,10 +56,8 @@ ClawEnv::Config ClawEnv::ParseOptions(const EnvOptions& options) {
   CheckOptionKeys("claw", options, {"obs", "action_mode", "max_steps"});
   Config config;
   CheckChoice("claw", "obs", OptionOr(options, "obs", "state"), {"state"});
-  config.action_mode = ParseActionMode(CheckChoice(
-      "claw", "action_mode", OptionOr(options, "action_mode", "absolute"), {"absolute", "delta"}));
-  config.max_steps =
-      ParseIntOption("claw", "max_steps", OptionOr(options, "max_steps", "200"), 1, 1000000, 200);
+  config.action_mode = ParseActionModeOption("claw", options);
+  config.max_steps = ParseMaxStepsOption("claw", options, 200);
   return config;
 }
 

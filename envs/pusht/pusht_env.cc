@@ -259,12 +259,10 @@ PushTEnv::Config PushTEnv::ParseOptions(const EnvOptions& options) {
   Config config;
   config.obs_key =
       CheckChoice("pusht", "obs", OptionOr(options, "obs", "state"), {"state", "keypoints"});
-  config.action_mode = ParseActionMode(CheckChoice(
-      "pusht", "action_mode", OptionOr(options, "action_mode", "absolute"), {"absolute", "delta"}));
+  config.action_mode = ParseActionModeOption("pusht", options);
   config.start =
       CheckChoice("pusht", "start", OptionOr(options, "start", "random"), {"random", "probe"});
-  config.max_steps =
-      ParseIntOption("pusht", "max_steps", OptionOr(options, "max_steps", "300"), 1, 1000000, 300);
+  config.max_steps = ParseMaxStepsOption("pusht", options, 300);
   config.skip_free_substeps =
       CheckChoice("pusht", "skip_free_substeps", OptionOr(options, "skip_free_substeps", "on"),
                   {"on", "off"}) == "on";

@@ -75,10 +75,8 @@ StackEnv::Config StackEnv::ParseOptions(const EnvOptions& options) {
   CheckOptionKeys("stack", options, {"obs", "action_mode", "max_steps"});
   Config config;
   CheckChoice("stack", "obs", OptionOr(options, "obs", "state"), {"state"});
-  config.action_mode = ParseActionMode(CheckChoice(
-      "stack", "action_mode", OptionOr(options, "action_mode", "absolute"), {"absolute", "delta"}));
-  config.max_steps =
-      ParseIntOption("stack", "max_steps", OptionOr(options, "max_steps", "200"), 1, 1000000, 200);
+  config.action_mode = ParseActionModeOption("stack", options);
+  config.max_steps = ParseMaxStepsOption("stack", options, 200);
   return config;
 }
 
