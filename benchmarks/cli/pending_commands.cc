@@ -13,10 +13,6 @@ struct Pending {
 };
 
 constexpr Pending kPending[] = {
-    {"bench",
-     "Run a whole suite (demos, train, eval for every cell): --suite NAME_OR_YAML --out DIR "
-     "[--shard i/n]; resumable.",
-     "the benchmark-runner issue"},
     {"report", "Summarise a suite directory: summary CSV, markdown table, figures.",
      "the benchmark-runner issue"},
     {"view",

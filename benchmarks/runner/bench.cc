@@ -1,0 +1,247 @@
+#include "benchmarks/runner/bench.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "benchmarks/runner/bench_jobs.h"
+#include "benchmarks/runner/bench_outputs.h"
+#include "datasets/atomic_file.h"
+
+namespace bcbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// SIGINT/SIGTERM set g_stop_signal while it lives; the old handlers return after.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction action {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+// The last `n` non-empty lines of a log file, for a failed cell's message.
+std::string LogTail(const std::string& path, size_t n) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  std::string out;
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) {
+    out += "\n    " + lines[i];
+  }
+  return out;
+}
+
+// A folder holds one suite: refuse to mix another suite's cells into it.
+void CheckSameSuite(const Suite& suite, const BenchPaths& paths) {
+  std::ifstream in(paths.out() + "/manifest.json");
+  if (!in) return;
+  const nlohmann::json manifest = nlohmann::json::parse(in, nullptr, false);
+  if (!manifest.is_object()) return;  // rewritten at the end of this run
+  const std::string stored = manifest.value("suite", suite.name);
+  if (stored != suite.name) {
+    throw SuiteError(fmt::format("{} holds results of suite '{}', not '{}'; pass another --out",
+                                 paths.out(), stored, suite.name));
+  }
+}
+
+struct RunningCell {
+  const CellSpec* cell;
+  pid_t pid;
+};
+
+}  // namespace
+
+std::pair<int, int> ParseShard(const std::string& text) {
+  const auto slash = text.find('/');
+  int i = 0, n = 0;
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    size_t used_i = 0, used_n = 0;
+    i = std::stoi(text.substr(0, slash), &used_i);
+    n = std::stoi(text.substr(slash + 1), &used_n);
+    if (used_i != slash || used_n != text.size() - slash - 1) throw std::invalid_argument("junk");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--shard '" + text + "' must look like i/n, e.g. 1/4");
+  }
+  if (n < 1 || i < 1 || i > n) {
+    throw std::invalid_argument(
+        fmt::format("--shard {}: need 1 <= i <= n (shards are numbered from 1)", text));
+  }
+  return {i, n};
+}
+
+bool InShard(const CellSpec& cell, int shard_index, int shard_count) {
+  return static_cast<int>(cell.index % static_cast<size_t>(shard_count)) == shard_index - 1;
+}
+
+BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
+  const BenchPaths paths(o.out);
+  CheckWritableFile("--out", o.out + "/manifest.json");
+  if (!LockForProcess(o.out + "/.lock")) {
+    throw std::invalid_argument(fmt::format(
+        "another `bcbench bench` is running on {}; wait for it to finish or pass another --out",
+        o.out));
+  }
+  CheckSameSuite(suite, paths);
+  for (const CellSpec& cell : suite.cells) CheckCellIdentity(paths, cell);
+  const std::optional<std::string> shard =
+      o.shard_count > 1 ? std::optional<std::string>(fmt::format("{}/{}", o.shard_index,
+                                                                 o.shard_count))
+                        : std::nullopt;
+
+  BenchResult result;
+  std::vector<const CellSpec*> pending;
+  for (const CellSpec& cell : suite.cells) {
+    if (!InShard(cell, o.shard_index, o.shard_count)) continue;
+    ++result.cells;
+    if (std::filesystem::exists(paths.DoneFile(cell.id))) {
+      ++result.skipped;
+    } else {
+      pending.push_back(&cell);
+    }
+  }
+  const auto event = [&](const std::string& line) {
+    if (o.on_event) o.on_event(line);
+  };
+  event(fmt::format("suite {}: {} cells{}, {} complete, {} to run; output in {}", suite.name,
+                    result.cells, shard ? " in shard " + *shard : "", result.skipped,
+                    pending.size(), o.out));
+
+  // Demos first, in this process: every cell that needs a file waits for it.
+  std::set<std::string> recorded;
+  for (const CellSpec* cell : pending) {
+    const std::string file = paths.DemoFile(cell->demos);
+    if (std::filesystem::exists(file) || !recorded.insert(file).second) continue;
+    event(fmt::format("recording {} {} demos (seed {}, idle_prob {}, noise {}) -> {}",
+                      cell->demos.episodes, cell->demos.env, cell->demos.seed,
+                      cell->demos.idle_prob, cell->demos.noise, file));
+    o.record_demos(cell->demos, file);
+  }
+
+  const int cores = o.threads > 0 ? o.threads
+                                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int jobs = std::max(1, std::min<int>(o.jobs, static_cast<int>(std::max<size_t>(1, pending.size()))));
+  const int threads_per_job = std::max(1, cores / jobs);
+  if (!pending.empty()) {
+    event(fmt::format("running {} cells, {} at a time with {} threads each", pending.size(),
+                      jobs, threads_per_job));
+  }
+
+  const StopSignals stop_signals;
+  const auto start = Clock::now();
+  std::vector<RunningCell> running;
+  size_t next = 0, finished_here = 0;
+  auto last_report = Clock::time_point{};
+  while (next < pending.size() || !running.empty()) {
+    if (g_stop_signal != 0) {
+      std::vector<pid_t> pids;
+      for (const auto& r : running) pids.push_back(r.pid);
+      StopChildren(pids);
+      WriteSuiteOutputs(suite, paths, shard);
+      const int sig = g_stop_signal;
+      event(fmt::format("stopped by signal {}; run the same command again to resume", sig));
+      signal(sig, SIG_DFL);
+      raise(sig);
+      return result;  // not reached
+    }
+    bool changed = false;
+    while (next < pending.size() && static_cast<int>(running.size()) < jobs) {
+      const CellSpec* cell = pending[next++];
+      std::vector<std::string> argv = {o.executable};
+      argv.insert(argv.end(), o.global_args.begin(), o.global_args.end());
+      for (const std::string& a : {std::string("--threads"), std::to_string(threads_per_job),
+                                   std::string("bench"), std::string("--suite"), o.suite,
+                                   std::string("--out"), o.out, std::string("--cell"), cell->id}) {
+        argv.push_back(a);
+      }
+      running.push_back({cell, StartChild(argv, paths.LogFile(cell->id))});
+      event(fmt::format("cell {} started (log {})", cell->id, paths.LogFile(cell->id)));
+      changed = true;
+    }
+    for (auto it = running.begin(); it != running.end();) {
+      const auto status = PollChild(it->pid);
+      if (!status) {
+        ++it;
+        continue;
+      }
+      const CellSpec& cell = *it->cell;
+      ++finished_here;
+      if (*status == 0 && std::filesystem::exists(paths.DoneFile(cell.id))) {
+        ++result.ran;
+        event(fmt::format("cell {} done", cell.id));
+      } else {
+        result.failed.push_back(cell.id);
+        event(fmt::format("cell {} FAILED (exit status {}); its log {} ends:{}", cell.id, *status,
+                          paths.LogFile(cell.id), LogTail(paths.LogFile(cell.id), 4)));
+      }
+      WriteSuiteOutputs(suite, paths, shard);
+      it = running.erase(it);
+      changed = true;
+    }
+    const auto now = Clock::now();
+    if (o.on_progress && (changed || now - last_report >= std::chrono::seconds(1))) {
+      last_report = now;
+      BenchProgress p;
+      p.total = result.cells;
+      p.done = result.skipped + result.ran;
+      p.failed = result.failed.size();
+      p.elapsed_s = std::chrono::duration<double>(now - start).count();
+      // Work units: a finished cell is 1, a running one its training fraction
+      // (training is most of a cell's time).
+      double units = static_cast<double>(finished_here);
+      for (const auto& r : running) {
+        BenchProgress::Running rp;
+        rp.id = r.cell->id;
+        rp.steps = r.cell->run.train_steps;
+        if (const auto row = LastTrainLogRow(paths.TrainDir(r.cell->id))) {
+          rp.step = row->step;
+          rp.loss = row->loss;
+        }
+        rp.evaluating = rp.step >= rp.steps;
+        units += 0.9 * static_cast<double>(rp.step) / static_cast<double>(std::max<int64_t>(1, rp.steps));
+        p.running.push_back(rp);
+      }
+      if (units > 0.05) {
+        p.eta_s = p.elapsed_s * (static_cast<double>(pending.size()) - units) / units;
+      }
+      o.on_progress(p);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  WriteSuiteOutputs(suite, paths, shard);
+  return result;
+}
+
+}  // namespace bcbench

@@ -1,0 +1,75 @@
+// The suite runner (`bcbench bench`): validates the suite, records the demo
+// files its pending cells need (once per DemoSpec, cached by content hash
+// under DIR/demos/), runs the cells of this shard that are not complete,
+// `jobs` at a time as child processes of the same binary, and rebuilds the
+// suite-level files (bench_outputs.h) after every cell and at the end.
+//
+// Resumable: a complete cell (done.json) is skipped, a killed cell resumes
+// its training from the checkpoint and redoes its evaluation, so a killed and
+// restarted run gives the same files as an uninterrupted one (at the same
+// threads per cell: a training step is deterministic for a thread count).
+// `--shard i/n` takes the cells whose index % n == i - 1; shard folders merge
+// by copying their cells/ and demos/ into one folder.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "benchmarks/runner/bench_cell.h"
+#include "benchmarks/runner/suite.h"
+
+namespace bcbench {
+
+struct BenchProgress {
+  struct Running {
+    std::string id;
+    int64_t step = 0;   // training step reached (the log's last row)
+    int64_t steps = 0;  // planned
+    double loss = 0;
+    bool evaluating = false;  // training is done
+  };
+  size_t total = 0;      // cells of this shard
+  size_t done = 0;       // complete, including those done before this run
+  size_t failed = 0;
+  std::vector<Running> running;
+  double elapsed_s = 0;
+  double eta_s = -1;     // -1: not known yet
+};
+
+struct BenchOptions {
+  std::string suite;  // built-in name or YAML path, as given to --suite
+  std::string out;
+  int shard_index = 1;  // 1-based
+  int shard_count = 1;
+  int jobs = 1;
+  int threads = 0;      // for all jobs together; 0: every core
+  // How a cell process starts: `<executable> <global_args> bench --suite S
+  // --out DIR --cell ID` (global_args e.g. --log-level).
+  std::string executable;
+  std::vector<std::string> global_args;
+  RecordDemosFn record_demos;
+  // Called about once a second and whenever a cell starts or ends.
+  std::function<void(const BenchProgress&)> on_progress;
+  // One line per event worth a log line (a cell started, done or failed).
+  std::function<void(const std::string&)> on_event;
+};
+
+struct BenchResult {
+  size_t cells = 0;    // in this shard
+  size_t skipped = 0;  // already complete
+  size_t ran = 0;
+  std::vector<std::string> failed;  // ids
+};
+
+// `--shard i/n` -> (i, n); throws std::invalid_argument naming the fix.
+std::pair<int, int> ParseShard(const std::string& text);
+
+// Whether `cell` belongs to shard i of n.
+bool InShard(const CellSpec& cell, int shard_index, int shard_count);
+
+BenchResult RunBench(const Suite& suite, const BenchOptions& options);
+
+}  // namespace bcbench

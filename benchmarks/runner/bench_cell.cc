@@ -1,0 +1,237 @@
+#include "benchmarks/runner/bench_cell.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "benchmarks/runner/bench_metrics.h"
+#include "benchmarks/runner/eval_run.h"
+#include "benchmarks/runner/train_run.h"
+#include "datasets/atomic_file.h"
+#include "datasets/demo_validation.h"
+#include "envs/registry.h"
+#include "policies/torch_runtime.h"
+
+namespace bcbench {
+namespace {
+
+nlohmann::json ReadJsonFile(const std::string& path) {
+  std::ifstream in(path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error(path + " is not valid JSON (" + e.what() +
+                             "); delete its cell folder to run the cell again");
+  }
+}
+
+// JSON has no NaN: an absent interval is null.
+nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
+
+// The demos' mode fractions (every mode of the env) and idle fraction.
+DemoReference DemoReferenceOf(const std::string& demo_file) {
+  const DemoFileSummary s = ValidateDemoFile(demo_file);
+  DemoReference ref;
+  ref.idle_fraction = s.idle_fraction;
+  for (size_t m = 0; m < s.labels.modes.size(); ++m) {
+    const auto it = s.mode_histogram.find(static_cast<int>(m));
+    const size_t count = it == s.mode_histogram.end() ? 0 : it->second;
+    ref.mode_fractions[s.labels.modes[m]] =
+        s.num_demos > 0 ? static_cast<double>(count) / static_cast<double>(s.num_demos) : 0.0;
+  }
+  return ref;
+}
+
+// Trains the cell, in chunks of checkpoint_every steps when a wall-clock cap
+// is set (the cap is checked between chunks, on the log's elapsed time, which
+// survives resumes). Returns the step the run ended at.
+int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& data,
+              bool* capped) {
+  TrainRunSpec spec;
+  spec.env = cell.env;
+  spec.policy = cell.policy_name;
+  spec.data = data;
+  spec.out = paths.TrainDir(cell.id);
+  spec.config = cell.config;
+  *capped = false;
+  if (cell.wall_minutes <= 0) return RunTraining(spec).train.end_step;
+  const double cap_s = 60.0 * cell.wall_minutes;
+  const int64_t total = cell.run.train_steps;
+  const int64_t chunk =
+      cell.run.checkpoint_every > 0 ? cell.run.checkpoint_every : std::max<int64_t>(1, total / 10);
+  int64_t step = 0;
+  while (true) {
+    const auto last = LastTrainLogRow(spec.out);
+    const bool has_checkpoint = std::filesystem::exists(spec.out + "/checkpoint.pt");
+    if (has_checkpoint && last && last->elapsed_s >= cap_s && step < total) {
+      *capped = true;
+      spdlog::info("{}: training stopped by the {:.1f}-minute cap at step {} of {}", cell.id,
+                   cell.wall_minutes, step, total);
+      return step;
+    }
+    spec.stop_after = std::min(total, (step / chunk + 1) * chunk);
+    step = RunTraining(spec).train.end_step;
+    if (step >= total) return step;
+  }
+}
+
+void WriteProbeCsv(const CellSpec& cell, const BenchPaths& paths,
+                   const std::vector<EpisodeRecord>& records, const std::vector<std::string>& modes) {
+  std::string csv = "cell,env,policy,variant,rollout,step,x,y,mode\n";
+  auto mode_name = [&](int m) {
+    return m >= 0 && static_cast<size_t>(m) < modes.size() ? modes[static_cast<size_t>(m)]
+                                                           : std::string("none");
+  };
+  for (size_t r = 0; r < records.size(); ++r) {
+    const EpisodeRecord& rec = records[r];
+    const std::string prefix =
+        fmt::format("{},{},{},{},{}", cell.id, cell.env, cell.policy, cell.VariantText(), r);
+    if (rec.initial_effector.size() >= 2) {
+      csv += fmt::format("{},0,{:.3f},{:.3f},none\n", prefix, rec.initial_effector[0],
+                         rec.initial_effector[1]);
+    }
+    for (size_t t = 0; t < rec.effector.size(); ++t) {
+      if (rec.effector[t].size() < 2) continue;
+      csv += fmt::format("{},{},{:.3f},{:.3f},{}\n", prefix, t + 1, rec.effector[t][0],
+                         rec.effector[t][1], mode_name(t < rec.modes.size() ? rec.modes[t] : -1));
+    }
+  }
+  WriteFileAtomically(paths.ProbeFile(cell.id), csv);
+}
+
+}  // namespace
+
+nlohmann::json CellIdentityJson(const CellSpec& cell) {
+  return {{"id", cell.id},
+          {"config_hash", cell.config_hash},
+          {"experiment", cell.experiment},
+          {"env", cell.env},
+          {"policy", cell.policy},
+          {"policy_name", cell.policy_name},
+          {"variant", cell.VariantJson()},
+          {"train_seed", cell.train_seed},
+          {"demos", cell.demos.ToJson()},
+          {"preset", cell.config.preset},
+          {"config", cell.policy_config},
+          {"run", RunConfig::Schema().ToJson(cell.run)},
+          {"wall_minutes", cell.wall_minutes},
+          {"eval", {{"episodes", cell.eval_episodes},
+                    {"seed_base", cell.eval_seed_base},
+                    {"probe_episodes", cell.probe_episodes}}}};
+}
+
+void CheckCellIdentity(const BenchPaths& paths, const CellSpec& cell) {
+  const std::string file = paths.CellFile(cell.id);
+  if (!std::filesystem::exists(file)) return;
+  const nlohmann::json stored = ReadJsonFile(file);
+  if (stored.value("config_hash", "") != cell.config_hash) {
+    throw SuiteError(fmt::format(
+        "{} holds cell {} run with a different configuration (config hash {} there, {} in the "
+        "suite now): the suite changed since. Delete {} to run it again with the new settings, "
+        "or pass another --out",
+        paths.CellDir(cell.id), cell.id, stored.value("config_hash", "?"), cell.config_hash,
+        paths.CellDir(cell.id)));
+  }
+}
+
+std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir) {
+  std::ifstream in(train_dir + "/train_log.csv");
+  std::string line, last;
+  std::getline(in, line);  // header: step,loss,lr,valid_loss,eval_success,eval_score,elapsed_s
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  if (last.empty()) return std::nullopt;
+  std::vector<std::string> f;
+  std::stringstream ss(last);
+  for (std::string field; std::getline(ss, field, ',');) f.push_back(field);
+  if (f.size() < 7) return std::nullopt;
+  try {
+    return TrainLogRow{std::stoll(f[0]), std::stod(f[1]), std::stod(f[6])};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos) {
+  if (std::filesystem::exists(paths.DoneFile(cell.id))) return;
+  CheckCellIdentity(paths, cell);
+  if (!std::filesystem::exists(paths.CellFile(cell.id))) {
+    WriteFileAtomically(paths.CellFile(cell.id), CellIdentityJson(cell).dump(2) + "\n");
+  }
+  const std::string data = paths.DemoFile(cell.demos);
+  if (!std::filesystem::exists(data)) record_demos(cell.demos, data);
+
+  spdlog::info("cell {}: training {} ({}) for {} steps on {}", cell.id, cell.policy,
+               cell.policy_name, cell.run.train_steps, data);
+  bool capped = false;
+  const int64_t steps = Train(cell, paths, data, &capped);
+  const double train_wall = LastTrainLogRow(paths.TrainDir(cell.id)).value_or(TrainLogRow{}).elapsed_s;
+
+  LoadedPolicy loaded = LoadPolicy(paths.TrainDir(cell.id), {}, "cpu", /*use_ema=*/true);
+  EvalRunSpec eval;
+  eval.env_name = loaded.env_name;
+  eval.env_options = loaded.env_options;
+  eval.obs_key = loaded.obs_key;
+  eval.seeds = SeedRange(cell.eval_seed_base, cell.eval_episodes);
+  spdlog::info("cell {}: evaluating on {} held-out seeds from {}", cell.id, cell.eval_episodes,
+               cell.eval_seed_base);
+  EvalRunResult result = RunEvaluation(*loaded.policy, eval);
+  std::string csv = BenchEpisodeHeader();
+  for (auto& row : result.rows) {
+    row.policy = cell.policy;  // the suite's label: DP-C and DP-T are both `diffusion`
+    csv += BenchEpisodeLine(row);
+  }
+  WriteFileAtomically(paths.EpisodesFile(cell.id), csv);
+
+  std::vector<MetricValue> metrics = BenchCellMetrics(
+      result.rows, std::vector<int64_t>(result.rows.size(), static_cast<int64_t>(cell.train_seed)),
+      DemoReferenceOf(data));
+
+  double probe_wall = 0;
+  if (cell.probe_episodes > 0) {
+    EvalRunSpec probe = eval;
+    probe.env_options = EvalEnvOptions(loaded, {{"start", "probe"}});
+    probe.seeds = SeedRange(cell.eval_seed_base, cell.probe_episodes);
+    std::vector<EpisodeRecord> records;
+    probe.on_episode = [&records](const EpisodeRecord& r) { records.push_back(r); };
+    spdlog::info("cell {}: {} rollouts from the probe state", cell.id, cell.probe_episodes);
+    const EvalRunResult probed = RunEvaluation(*loaded.policy, probe);
+    probe_wall = probed.wall_seconds;
+    std::sort(records.begin(), records.end(),
+              [](const EpisodeRecord& a, const EpisodeRecord& b) { return a.seed < b.seed; });
+    const auto env = MakeEnv(probe.env_name, probe.env_options);
+    WriteProbeCsv(cell, paths, records, env->ModeNames());
+    const EvalSummary s = Summarize(probed.rows);
+    for (const auto& mode : env->ModeNames()) {
+      const auto it = s.modes.find(mode);
+      const Interval i = WilsonInterval(it == s.modes.end() ? 0 : it->second, s.episodes);
+      metrics.push_back({"probe_mode_frac_" + mode, i.estimate, i.low, i.high});
+    }
+  }
+
+  nlohmann::json done = CellIdentityJson(cell);
+  done["train_steps_done"] = steps;
+  done["train_capped"] = capped;
+  done["train_wall_s"] = train_wall;
+  done["eval_wall_s"] = result.wall_seconds;
+  done["probe_wall_s"] = probe_wall;
+  done["episodes"] = result.rows.size();
+  done["threads"] = TorchThreads();
+  done["metrics"] = nlohmann::json::array();
+  for (const auto& m : metrics) {
+    done["metrics"].push_back(
+        {{"name", m.name}, {"value", NumberOrNull(m.value)}, {"lo", NumberOrNull(m.lo)},
+         {"hi", NumberOrNull(m.hi)}});
+  }
+  WriteFileAtomically(paths.DoneFile(cell.id), done.dump(2) + "\n");
+  const EvalSummary s = Summarize(result.rows);
+  spdlog::info("cell {} done: {}", cell.id, SummaryText(s));
+}
+
+}  // namespace bcbench

@@ -1,0 +1,70 @@
+// One cell of a suite, run to completion in this process: its demos (from
+// the demo cache), training (RunTraining into DIR/cells/<id>/train, resumed
+// from its checkpoint after a kill), evaluation on held-out seeds, probe
+// rollouts where the env has a probe start, and DIR/cells/<id>/done.json
+// written last. A cell is complete iff done.json exists.
+//
+// DIR/cells/<id>/ holds:
+//   cell.json     the cell's identity (config hash and settings), written first
+//   train/        the training run (checkpoint.pt, train_log.csv)
+//   episodes.csv  one row per evaluation episode (BenchEpisodeHeader columns)
+//   probe.csv     effector paths of the probe rollouts (only envs with a probe start)
+//   done.json     wall times, steps, threads and the cell's metrics
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "benchmarks/runner/suite.h"
+
+namespace bcbench {
+
+// Records the demo file for `spec` at `path` (atomically); the CLI passes
+// the `bcbench demos` recorder.
+using RecordDemosFn = std::function<void(const DemoSpec& spec, const std::string& path)>;
+
+// The layout of a suite's output folder.
+class BenchPaths {
+ public:
+  explicit BenchPaths(std::string out) : out_(std::move(out)) {}
+  const std::string& out() const { return out_; }
+  std::string CellDir(const std::string& id) const { return out_ + "/cells/" + id; }
+  std::string TrainDir(const std::string& id) const { return CellDir(id) + "/train"; }
+  std::string CellFile(const std::string& id) const { return CellDir(id) + "/cell.json"; }
+  std::string DoneFile(const std::string& id) const { return CellDir(id) + "/done.json"; }
+  std::string EpisodesFile(const std::string& id) const { return CellDir(id) + "/episodes.csv"; }
+  std::string ProbeFile(const std::string& id) const { return CellDir(id) + "/probe.csv"; }
+  std::string LogFile(const std::string& id) const { return CellDir(id) + "/log.txt"; }
+  std::string DemoFile(const DemoSpec& spec) const {
+    return out_ + "/demos/" + spec.Hash() + ".hdf5";
+  }
+
+ private:
+  std::string out_;
+};
+
+// The cell's identity as cell.json stores it.
+nlohmann::json CellIdentityJson(const CellSpec& cell);
+
+// Throws SuiteError when DIR/cells/<id> holds a cell of a different config
+// (the suite changed since it ran), naming the folder and the fix.
+void CheckCellIdentity(const BenchPaths& paths, const CellSpec& cell);
+
+// The last row of a training log (train/train_log.csv), for progress and the
+// wall-clock cap; nullopt before the first row.
+struct TrainLogRow {
+  int64_t step = 0;
+  double loss = 0;
+  double elapsed_s = 0;
+};
+std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir);
+
+// Runs the cell unless done.json exists. The demo file is recorded with
+// `record_demos` when the cache lacks it.
+void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos);
+
+}  // namespace bcbench
