@@ -76,6 +76,24 @@ void CheckSameSuite(const Suite& suite, const BenchPaths& paths) {
   }
 }
 
+// "success 0.40 [0.27, 0.54]  score 0.61 [0.52, 0.70]" from a done cell's metrics.
+std::string CellSummary(const BenchPaths& paths, const std::string& id) {
+  std::ifstream in(paths.DoneFile(id));
+  const nlohmann::json done = nlohmann::json::parse(in, nullptr, false);
+  if (!done.is_object() || !done.contains("metrics")) return "";
+  std::string out;
+  for (const auto& m : done["metrics"]) {
+    const std::string name = m.value("name", "");
+    if ((name == "success" || name == "score") && m["value"].is_number()) {
+      out += fmt::format("  {} {:.2f}", name, m["value"].get<double>());
+      if (m["lo"].is_number() && m["hi"].is_number()) {
+        out += fmt::format(" [{:.2f}, {:.2f}]", m["lo"].get<double>(), m["hi"].get<double>());
+      }
+    }
+  }
+  return out;
+}
+
 struct RunningCell {
   const CellSpec* cell;
   pid_t pid;
@@ -200,7 +218,7 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
       ++finished_here;
       if (*status == 0 && std::filesystem::exists(paths.DoneFile(cell.id))) {
         ++result.ran;
-        event(fmt::format("cell {} done", cell.id));
+        event(fmt::format("cell {} done:{}", cell.id, CellSummary(paths, cell.id)));
       } else {
         result.failed.push_back(cell.id);
         event(fmt::format("cell {} FAILED (exit status {}); its log {} ends:{}", cell.id, *status,
