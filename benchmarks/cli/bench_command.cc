@@ -1,5 +1,6 @@
 // bcbench bench: run a whole suite (benchmarks/runner/bench.h) and show its
 // progress: one updating line on a terminal, plain log lines otherwise.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -75,7 +76,12 @@ class ProgressView {
   }
   void Redraw() {
     if (!tty_ || text_.empty()) return;
-    std::fprintf(stderr, "\r\033[K%s", text_.c_str());
+    // A line longer than the terminal wraps and \r no longer returns to its start.
+    winsize size{};
+    const size_t width =
+        ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 ? size.ws_col - 1 : 119;
+    const std::string line = text_.size() > width ? text_.substr(0, width) : text_;
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
     std::fflush(stderr);
     shown_ = true;
   }

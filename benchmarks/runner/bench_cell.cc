@@ -47,9 +47,9 @@ DemoReference DemoReferenceOf(const std::string& demo_file) {
   return ref;
 }
 
-// Trains the cell, in chunks of checkpoint_every steps when a wall-clock cap
-// is set (the cap is checked between chunks, on the log's elapsed time, which
-// survives resumes). Returns the step the run ended at.
+// Trains the cell. Under a wall-clock cap it trains in chunks, each sized
+// from the measured step rate to end at the cap, checked on the training
+// log's elapsed time (which survives resumes). Returns the step reached.
 int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& data,
               bool* capped) {
   TrainRunSpec spec;
@@ -61,21 +61,31 @@ int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& 
   *capped = false;
   if (cell.wall_minutes <= 0) return RunTraining(spec).train.end_step;
   const double cap_s = 60.0 * cell.wall_minutes;
+  // Within this margin of the cap another chunk is not worth its start-up.
+  const double margin_s = std::min(1.0, 0.02 * cap_s);
   const int64_t total = cell.run.train_steps;
-  const int64_t chunk =
+  const int64_t first_chunk =
       cell.run.checkpoint_every > 0 ? cell.run.checkpoint_every : std::max<int64_t>(1, total / 10);
   int64_t step = 0;
+  double steps_per_s = 0;
   while (true) {
-    const auto last = LastTrainLogRow(spec.out);
+    const double elapsed = LastTrainLogRow(spec.out).value_or(TrainLogRow{}).elapsed_s;
     const bool has_checkpoint = std::filesystem::exists(spec.out + "/checkpoint.pt");
-    if (has_checkpoint && last && last->elapsed_s >= cap_s && step < total) {
+    if (has_checkpoint && elapsed >= cap_s - margin_s && step < total) {
       *capped = true;
-      spdlog::info("{}: training stopped by the {:.1f}-minute cap at step {} of {}", cell.id,
+      spdlog::info("{}: training stopped by the {:g}-minute cap at step {} of {}", cell.id,
                    cell.wall_minutes, step, total);
       return step;
     }
-    spec.stop_after = std::min(total, (step / chunk + 1) * chunk);
-    step = RunTraining(spec).train.end_step;
+    const int64_t chunk =
+        steps_per_s > 0 ? std::max<int64_t>(1, static_cast<int64_t>(steps_per_s * (cap_s - elapsed)))
+                        : first_chunk;
+    spec.stop_after = std::min(total, step + chunk);
+    const TrainResult r = RunTraining(spec).train;
+    if (r.end_step > r.start_step && r.seconds > 0) {
+      steps_per_s = static_cast<double>(r.end_step - r.start_step) / r.seconds;
+    }
+    step = r.end_step;
     if (step >= total) return step;
   }
 }
