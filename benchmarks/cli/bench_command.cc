@@ -20,15 +20,6 @@
 namespace bcbench {
 namespace {
 
-struct BenchArgs {
-  std::string suite;
-  std::string out;
-  std::string shard;
-  int jobs = 1;
-  bool list = false;
-  std::string cell;  // hidden: run this one cell in this process
-};
-
 std::string Duration(double seconds) {
   if (seconds < 0) return "?";
   const auto s = static_cast<long>(seconds + 0.5);
@@ -113,7 +104,9 @@ void RecordDemosForSuite(const DemoSpec& spec, const std::string& path) {
   RunDemos(demos);
 }
 
-void RunBenchCommand(const BenchArgs& a, const GlobalOptions& global) {
+}  // namespace
+
+size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
   Suite suite;
   try {
     suite = LoadSuite(a.suite);
@@ -135,7 +128,7 @@ void RunBenchCommand(const BenchArgs& a, const GlobalOptions& global) {
                    cell.demos.Hash());
       }
     }
-    return;
+    return 0;
   }
   if (a.out.empty()) throw UsageError("--out DIR is required (the suite's output folder)");
   const BenchPaths paths(a.out);
@@ -143,7 +136,7 @@ void RunBenchCommand(const BenchArgs& a, const GlobalOptions& global) {
     for (const auto& cell : suite.cells) {
       if (cell.id == a.cell) {
         RunBenchCell(cell, paths, RecordDemosForSuite);
-        return;
+        return 0;
       }
     }
     throw UsageError("--cell " + a.cell + ": suite " + suite.name + " has no such cell");
@@ -185,12 +178,9 @@ void RunBenchCommand(const BenchArgs& a, const GlobalOptions& global) {
     spdlog::error("failed cells (see DIR/cells/<id>/log.txt; run the command again to retry "
                   "them):{}",
                   ids);
-    spdlog::shutdown();
-    std::exit(EXIT_FAILURE);
   }
+  return result.failed.size();
 }
-
-}  // namespace
 
 void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global) {
   auto a = std::make_shared<BenchArgs>();
@@ -218,7 +208,12 @@ void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions
   cmd->add_flag("--list", a->list, "validate the suite and list its cells (of --shard); run nothing");
   cmd->add_option("--cell", a->cell, "run one cell in this process (the runner's child mode)")
       ->group("");
-  actions["bench"] = [a, &global]() { RunBenchCommand(*a, global); };
+  actions["bench"] = [a, &global]() {
+    if (RunSuite(*a, global) > 0) {
+      spdlog::shutdown();
+      std::exit(EXIT_FAILURE);
+    }
+  };
 }
 
 }  // namespace bcbench

@@ -113,6 +113,18 @@ void AddEvalCommand(CLI::App& app, CommandActions& actions);
 void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
 void AddRenderCommand(CLI::App& app, CommandActions& actions);
 void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
+
+struct BenchArgs {
+  std::string suite;  // a built-in suite's name or a YAML file
+  std::string out;
+  std::string shard;  // "i/n"; empty: every cell
+  int jobs = 1;
+  bool list = false;
+  std::string cell;   // run this one cell in this process (the runner's child mode)
+};
+// Runs a suite as `bcbench bench` does (quickstart can call it); returns the
+// number of cells that failed (their logs are named in the output).
+size_t RunSuite(const BenchArgs& args, const GlobalOptions& global);
 // Subcommands whose features arrive in later issues: they explain and exit 2.
 void AddPendingCommands(CLI::App& app, CommandActions& actions);
 

@@ -127,7 +127,8 @@ bool InShard(const CellSpec& cell, int shard_index, int shard_count) {
 BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
   const BenchPaths paths(o.out);
   CheckWritableFile("--out", o.out + "/manifest.json");
-  if (!LockForProcess(o.out + "/.lock")) {
+  const FileLock lock(o.out + "/.lock");
+  if (!lock.locked()) {
     throw std::invalid_argument(fmt::format(
         "another `bcbench bench` is running on {}; wait for it to finish or pass another --out",
         o.out));

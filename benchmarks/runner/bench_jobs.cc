@@ -60,12 +60,13 @@ void StopChildren(const std::vector<pid_t>& pids) {
 
 std::string SelfExecutable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
-bool LockForProcess(const std::string& path) {
+FileLock::FileLock(const std::string& path) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  // Deliberately never closed: the lock lives as long as the process.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-  return ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  locked_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
 }
+
+FileLock::~FileLock() { ::close(fd_); }
 
 }  // namespace bcbench

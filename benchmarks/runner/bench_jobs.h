@@ -27,8 +27,21 @@ void StopChildren(const std::vector<pid_t>& pids);
 // The path of the running executable (/proc/self/exe).
 std::string SelfExecutable();
 
-// Takes an exclusive lock on `path` for the life of the process (released by
-// the kernel however it ends); false when another process holds it.
-bool LockForProcess(const std::string& path);
+// An exclusive lock on a file (flock) while the object lives; the kernel also
+// releases it however the process ends. Cell processes do not inherit it.
+class FileLock {
+ public:
+  // Throws std::runtime_error when the file cannot be opened.
+  explicit FileLock(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  // false when another open of the file holds the lock.
+  bool locked() const { return locked_; }
+
+ private:
+  int fd_ = -1;
+  bool locked_ = false;
+};
 
 }  // namespace bcbench

@@ -1,5 +1,6 @@
 #include "benchmarks/runner/bench_metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>

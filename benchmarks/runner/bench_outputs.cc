@@ -1,5 +1,6 @@
 #include "benchmarks/runner/bench_outputs.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #include "benchmarks/runner/suite.h"
 
 #include <algorithm>
-#include <cmath>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "benchmarks/runner/bench.h"
 #include "benchmarks/runner/suite.h"
 #include "envs/registry.h"
 #include "policies/policy_registry.h"
@@ -186,6 +187,20 @@ TEST(SuiteExpand, EveryBuiltInSuiteParsesAndSmokeCoversEveryEnvAndPolicy) {
   for (const auto& c : e7.cells) EXPECT_EQ(c.env, "claw");
   EXPECT_THAT([] { try { LoadSuite("nosuch"); } catch (const SuiteError& e) { return std::string(e.what()); } return std::string(); }(),
               AllOf(HasSubstr("no built-in suite"), HasSubstr("smoke")));
+}
+
+TEST(SuiteExpand, ShardsSplitTheCellsByIndexWithoutOverlap) {
+  EXPECT_EQ(ParseShard("2/3"), std::make_pair(2, 3));
+  for (const char* bad : {"0/2", "3/2", "1", "1/0", "a/b", "1/2x"}) {
+    EXPECT_THROW(ParseShard(bad), std::invalid_argument) << bad;
+  }
+  const Suite quick = LoadSuite("quick");
+  std::vector<int> owners(quick.cells.size(), 0);
+  for (int i = 1; i <= 4; ++i) {
+    for (const auto& c : quick.cells) owners[c.index] += InShard(c, i, 4) ? 1 : 0;
+  }
+  for (size_t k = 0; k < owners.size(); ++k) EXPECT_EQ(owners[k], 1) << "cell " << k;
+  EXPECT_TRUE(InShard(quick.cells[5], 2, 4));  // 5 % 4 == 1
 }
 
 TEST(SuiteCli, ABadSuiteExitsWithStatus2BeforeAnyWork) {

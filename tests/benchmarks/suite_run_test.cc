@@ -83,7 +83,7 @@ std::string WriteResumeSuite(const std::string& dir) {
   out << "demos: {episodes: 6, seed: 0}\n"
          "train: {steps: 200, log_every: 10, checkpoint_every: 40, valid_every: 0}\n"
          "eval: {episodes: 2, probe_episodes: 2}\n"
-         "envs: {pusht: {obs: keypoints, max_steps: 60}}\n"
+         "envs: {pusht: {obs: keypoints}}\n"
          "policies:\n"
          "  diffusion: {set: {down_dims: [16, 32], step_embed_dim: 16, pred_horizon: 8,\n"
          "                    action_horizon: 4, batch_size: 32, warmup_steps: 5,\n"
