@@ -127,6 +127,7 @@ std::vector<MetricValue> CellMetrics(const std::vector<EpisodeRow>& rows,
   AddMultimodality(rows, demos, labels, out);
   out.push_back(BootstrapMean("mode_switches", rows, train_seeds,
                               [](const EpisodeRow& r) { return r.metrics.mode_switches; }));
+  out.push_back(Plain("demo_mode_switches", demos.mode_switches));
   const auto fractions = ModeFractions(rows, labels.modes);
   for (const auto& mode : labels.modes) {
     out.push_back(WithInterval("mode_frac_" + mode, fractions.at(mode)));

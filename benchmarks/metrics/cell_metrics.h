@@ -17,6 +17,7 @@
 //                       NaN when no episode committed or the demos name no mode.
 //   modes_covered       how many of the env's modes at least one episode ended in.
 //   mode_switches       mean per episode (EpisodeMetrics::mode_switches); bootstrap.
+//   demo_mode_switches  DemoReference::mode_switches (NaN when not known).
 //   mode_frac_<m>       for each env mode m: episodes whose mode is m / n; Wilson.
 //   demo_mode_frac_<m>  the demos' fraction for m (their histogram normalised;
 //                       0 where they lack m, NaN when they name no mode).
@@ -47,6 +48,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/metrics/demo_reference.h"
 #include "benchmarks/metrics/episode_rows.h"
 #include "benchmarks/metrics/statistics.h"
 #include "envs/env.h"
@@ -58,13 +60,6 @@ struct MetricValue {
   double value = 0;
   double lo = 0;  // NaN: no interval
   double hi = 0;
-};
-
-// What the policy is compared against: the demos the cell trained on.
-struct DemoReference {
-  // Per mode name, the demos' fraction (or count: it is normalised here).
-  std::map<std::string, double> mode_fractions;
-  double idle_fraction = 0;  // step-weighted, as ValidateDemoFile counts it
 };
 
 // The env's label names, in its order: the columns of the per-mode and

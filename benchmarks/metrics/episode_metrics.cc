@@ -6,6 +6,17 @@
 
 namespace bcbench {
 
+int CountModeSwitches(const std::vector<int>& step_modes) {
+  int switches = 0;
+  int decided = -1;
+  for (const int mode : step_modes) {
+    if (mode < 0) continue;
+    if (decided >= 0 && mode != decided) ++switches;
+    decided = mode;
+  }
+  return switches;
+}
+
 EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
                                      const std::vector<double>& target_range,
                                      const std::vector<std::string>& phase_names) {
@@ -46,12 +57,7 @@ EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
   m.stuck = !record.success && !m.phase_visits.empty() &&
             m.phase_visits.back().steps >= kStuckSteps;
 
-  int decided = -1;
-  for (const int mode : record.modes) {
-    if (mode < 0) continue;
-    if (decided >= 0 && mode != decided) ++m.mode_switches;
-    decided = mode;
-  }
+  m.mode_switches = CountModeSwitches(record.modes);
 
   // Third differences of the target trajectory.
   double jerk = 0;

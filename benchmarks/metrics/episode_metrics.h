@@ -30,13 +30,17 @@ struct EpisodeMetrics {
   // The same visits with their lengths in steps (dwell), in order; the last
   // one is cut short by the episode's end.
   std::vector<PhaseVisit> phase_visits;
-  // Commitment: how often the per-step mode label (Env::StepMode) changes
-  // from one decided mode to a different one. Undecided steps (-1) are
-  // skipped, neither counting nor resetting: ball, -1, cube is one switch;
-  // ball, -1, ball none; -1, ball (the first decision) none.
-  int mode_switches = 0;
+  int mode_switches = 0;  // CountModeSwitches(record.modes)
   double mean_squared_jerk = 0;  // of the commanded target, env units / step^3
 };
+
+// Commitment: how often a per-step mode label (Env::StepMode) changes from
+// one decided mode to a different one. Undecided steps (-1) are skipped,
+// neither counting nor resetting: ball, -1, cube is one switch; ball, -1,
+// ball none; -1, ball (the first decision) none. Note that a label's meaning
+// is the env's: Push-T's step mode is the side of the T the agent is near,
+// so its expert, which pushes from both sides, switches too.
+int CountModeSwitches(const std::vector<int>& step_modes);
 
 inline constexpr int kStallSteps = 20;
 inline constexpr int kStuckSteps = 30;

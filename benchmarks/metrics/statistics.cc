@@ -43,7 +43,10 @@ Interval WilsonInterval(int successes, int trials, double z) {
   const double z2 = z * z;
   const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-  return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  // At 0 and n successes the bounds are exactly 0 and 1; the closed form
+  // leaves a rounding residue (2.8e-17) there.
+  return {p, successes <= 0 ? 0.0 : std::max(0.0, centre - half),
+          successes >= trials ? 1.0 : std::min(1.0, centre + half)};
 }
 
 Interval BootstrapMeanInterval(const std::vector<double>& values, int resamples, uint64_t seed,

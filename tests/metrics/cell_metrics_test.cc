@@ -58,7 +58,7 @@ std::vector<EpisodeRow> PushtRows() {
 }
 
 const EnvLabels kPusht{{"left", "right"}, {"transit", "push"}};
-const DemoReference kEvenDemos{{{"left", 0.5}, {"right", 0.5}}, 0.04};
+const DemoReference kEvenDemos{{{"left", 0.5}, {"right", 0.5}}, 0.04, 1.5};
 
 double Value(const std::vector<MetricValue>& m, const std::string& name) {
   return FindMetric(m, name).value;
@@ -159,6 +159,8 @@ TEST(CellMetrics, CommitmentIsTheMeanNumberOfModeSwitches) {
   EXPECT_TRUE(HasInterval(s));
   EXPECT_LE(s.lo, 0.75);
   EXPECT_GE(s.hi, 0.75);
+  EXPECT_EQ(Value(m, "demo_mode_switches"), 1.5);
+  EXPECT_TRUE(std::isnan(Value(CellMetrics(PushtRows(), {0, 0, 0, 0}, {}, kPusht), "demo_mode_switches")));
 }
 
 TEST(CellMetrics, IdleFractionIsStepWeightedAndStallsAndStuckAreRates) {
@@ -244,7 +246,7 @@ TEST(CellMetrics, NamesComeInAFixedOrderForAnEnv) {
   for (const auto& v : m) names.push_back(v.name);
   const std::vector<std::string> expected = {
       "success", "score", "mode_committed", "mode_entropy", "mode_jsd", "modes_covered",
-      "mode_switches", "mode_frac_left", "mode_frac_right", "demo_mode_frac_left",
+      "mode_switches", "demo_mode_switches", "mode_frac_left", "mode_frac_right", "demo_mode_frac_left",
       "demo_mode_frac_right", "idle_fraction", "demo_idle_fraction", "longest_idle_streak",
       "stall_rate", "stuck_rate", "mean_squared_jerk", "tr_transit__push", "tr_push__transit",
       "dwell_transit", "dwell_push"};
