@@ -58,13 +58,15 @@ void AddMultimodality(const std::vector<EpisodeRow>& rows, const DemoReference& 
   }
   const std::map<std::string, double> demo_modes = DemoModeHistogram(demos);
   const size_t env_modes = labels.modes.size();
-  out.push_back(Rate("mode_committed", rows, [](const EpisodeRow& r) { return r.mode != kNoMode; }));
-  out.push_back(Plain("mode_entropy", committed.empty() || env_modes < 2
-                                          ? kNaN
-                                          : Entropy(committed) / std::log(static_cast<double>(env_modes))));
-  out.push_back(Plain("mode_jsd", committed.empty() || demo_modes.empty()
-                                      ? kNaN
-                                      : JensenShannonDivergence(committed, demo_modes)));
+  out.push_back(
+      Rate("mode_committed", rows, [](const EpisodeRow& r) { return r.mode != kNoMode; }));
+  const bool entropy_defined = !committed.empty() && env_modes >= 2;
+  out.push_back(Plain("mode_entropy", entropy_defined ? Entropy(committed) /
+                                                            std::log(static_cast<double>(env_modes))
+                                                      : kNaN));
+  const bool jsd_defined = !committed.empty() && !demo_modes.empty();
+  out.push_back(
+      Plain("mode_jsd", jsd_defined ? JensenShannonDivergence(committed, demo_modes) : kNaN));
   const auto covered = std::count_if(labels.modes.begin(), labels.modes.end(),
                                      [&](const std::string& m) { return committed.count(m) > 0; });
   out.push_back(Plain("modes_covered", static_cast<double>(covered)));
@@ -117,8 +119,9 @@ std::vector<MetricValue> CellMetrics(const std::vector<EpisodeRow>& rows,
                                      const DemoReference& demos, const EnvLabels& labels) {
   if (rows.empty()) throw std::invalid_argument("CellMetrics: the cell has no episode rows");
   if (train_seeds.size() != rows.size()) {
-    throw std::invalid_argument(fmt::format("CellMetrics: {} training seeds for {} rows; pass one per row",
-                                            train_seeds.size(), rows.size()));
+    throw std::invalid_argument(
+        fmt::format("CellMetrics: {} training seeds for {} rows; pass one per row",
+                    train_seeds.size(), rows.size()));
   }
   std::vector<MetricValue> out;
   out.push_back(Rate("success", rows, [](const EpisodeRow& r) { return r.success; }));

@@ -116,9 +116,9 @@ class FieldReader {
   }
 
   [[noreturn]] void Fail(size_t column, const std::string& expected) const {
+    const char* name = column < kNumColumns ? kColumns[column] : "wall_s";
     throw std::invalid_argument(fmt::format("episode CSV line {}: column {} is '{}', expected {}",
-                                            line_, column < kNumColumns ? kColumns[column] : "wall_s",
-                                            fields_[column], expected));
+                                            line_, name, fields_[column], expected));
   }
 
  private:
@@ -217,14 +217,17 @@ std::vector<EpisodeRow> ParseEpisodeCsv(const std::string& text) {
       m.phase_visits.push_back({phase, f.NumberIn<int>(19, steps)});
       sequence += (sequence.empty() ? "" : ">") + phase;
     }
-    if (sequence != m.phase_sequence) f.Fail(19, "the visits of phase_sequence '" + m.phase_sequence + "'");
+    if (sequence != m.phase_sequence) {
+      f.Fail(19, "the visits of phase_sequence '" + m.phase_sequence + "'");
+    }
     if (with_wall) r.wall_s = f.Number<double>(kNumColumns);
     rows.push_back(std::move(r));
   }
   return rows;
 }
 
-std::vector<std::pair<std::string, Interval>> PartialScoreRates(const std::vector<EpisodeRow>& rows) {
+std::vector<std::pair<std::string, Interval>> PartialScoreRates(
+    const std::vector<EpisodeRow>& rows) {
   std::vector<std::pair<std::string, Interval>> rates;
   if (rows.empty()) return rates;
   for (size_t k = 0; k < rows.front().partial_scores.size(); ++k) {

@@ -72,7 +72,8 @@ std::vector<EpisodeRow> ParseEpisodeCsv(const std::string& text);
 // The fraction of episodes that reached each partial score (value >= 1),
 // Wilson 95%, in the env's order as the first row lists them; empty for
 // envs without partial scores.
-std::vector<std::pair<std::string, Interval>> PartialScoreRates(const std::vector<EpisodeRow>& rows);
+std::vector<std::pair<std::string, Interval>> PartialScoreRates(
+    const std::vector<EpisodeRow>& rows);
 
 struct EvalSummary {
   int episodes = 0;

@@ -36,7 +36,9 @@ std::map<PairKey, const EpisodeRow*> ByKey(const std::vector<EpisodeRow>& rows,
 std::string MissingKey(const std::map<PairKey, const EpisodeRow*>& a,
                        const std::map<PairKey, const EpisodeRow*>& b) {
   for (const auto& [key, row] : a) {
-    if (!b.count(key)) return fmt::format("training seed {}, evaluation seed {}", key.first, key.second);
+    if (!b.count(key)) {
+      return fmt::format("training seed {}, evaluation seed {}", key.first, key.second);
+    }
   }
   return "";
 }
@@ -60,15 +62,16 @@ PairedComparison ComparePaired(const std::vector<EpisodeRow>& first,
   PairedComparison c;
   // Differences grouped by training seed, for the hierarchical bootstrap.
   std::map<int64_t, std::vector<double>> success_diffs, score_diffs;
-  for (const auto& [key, row_a] : a) {
-    const EpisodeRow& row_b = *b.at(key);
+  for (const auto& [key, first_row] : a) {
+    const EpisodeRow& x = *first_row;
+    const EpisodeRow& y = *b.at(key);
     ++c.pairs;
-    if (row_a->success && row_b.success) ++c.both;
-    if (row_a->success && !row_b.success) ++c.only_first;
-    if (!row_a->success && row_b.success) ++c.only_second;
-    if (!row_a->success && !row_b.success) ++c.neither;
-    success_diffs[key.first].push_back((row_a->success ? 1.0 : 0.0) - (row_b.success ? 1.0 : 0.0));
-    score_diffs[key.first].push_back(row_a->max_reward - row_b.max_reward);
+    if (x.success && y.success) ++c.both;
+    if (x.success && !y.success) ++c.only_first;
+    if (!x.success && y.success) ++c.only_second;
+    if (!x.success && !y.success) ++c.neither;
+    success_diffs[key.first].push_back((x.success ? 1.0 : 0.0) - (y.success ? 1.0 : 0.0));
+    score_diffs[key.first].push_back(x.max_reward - y.max_reward);
   }
   auto groups = [](std::map<int64_t, std::vector<double>>& by_seed) {
     std::vector<std::vector<double>> g;

@@ -34,28 +34,6 @@ double Normaliser(const std::map<std::string, double>& histogram) {
   return total;
 }
 
-}  // namespace
-
-Interval WilsonInterval(int successes, int trials, double z) {
-  if (trials <= 0) return {0.0, 0.0, 1.0};
-  const double n = trials;
-  const double p = successes / n;
-  const double z2 = z * z;
-  const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
-  // At 0 and n successes the bounds are exactly 0 and 1; the closed form
-  // leaves a rounding residue (2.8e-17) there.
-  return {p, successes <= 0 ? 0.0 : std::max(0.0, centre - half),
-          successes >= trials ? 1.0 : std::min(1.0, centre + half)};
-}
-
-Interval BootstrapMeanInterval(const std::vector<double>& values, int resamples, uint64_t seed,
-                               double confidence) {
-  return HierarchicalBootstrapMeanInterval({values}, resamples, seed, confidence);
-}
-
-namespace {
-
 // The groups that hold values, their pooled mean and their value count.
 struct Pooled {
   std::vector<const std::vector<double>*> groups;
@@ -95,6 +73,24 @@ std::vector<double> Resample(const Pooled& pooled, int resamples, uint64_t seed)
 }
 
 }  // namespace
+
+Interval WilsonInterval(int successes, int trials, double z) {
+  if (trials <= 0) return {0.0, 0.0, 1.0};
+  const double n = trials;
+  const double p = successes / n;
+  const double z2 = z * z;
+  const double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const double half = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n);
+  // At 0 and n successes the bounds are exactly 0 and 1; the closed form
+  // leaves a rounding residue (2.8e-17) there.
+  return {p, successes <= 0 ? 0.0 : std::max(0.0, centre - half),
+          successes >= trials ? 1.0 : std::min(1.0, centre + half)};
+}
+
+Interval BootstrapMeanInterval(const std::vector<double>& values, int resamples, uint64_t seed,
+                               double confidence) {
+  return HierarchicalBootstrapMeanInterval({values}, resamples, seed, confidence);
+}
 
 std::vector<double> HierarchicalBootstrapMeans(const std::vector<std::vector<double>>& groups,
                                                int resamples, uint64_t seed) {
