@@ -284,8 +284,8 @@ std::vector<Figure> ProbeFigures(const SuiteData& data) {
                               "coloured by the mode each rollout took";
     const int cols = std::min<int>(3, static_cast<int>(methods.size()));
     const int rows = (static_cast<int>(methods.size()) + cols - 1) / cols;
-    f.width = 420 * cols;
-    f.height = 440 * rows + 40;
+    f.width = 480 * cols;
+    f.height = 500 * rows + 40;
     std::string body = "reset\nset size ratio -1\nset key bottom right box opaque samplen 2\n";
     if (pusht) {
       // The scene: the workspace, the T at the probe pose and at the goal,

@@ -233,6 +233,7 @@ std::string FormatEstimate(const MetricEstimate& m) {
 
 std::string MainTableMarkdown(const SuiteData& data) {
   const auto main = MainTableCells(data);
+  if (data.cells.empty()) return "No cell results yet (see Missing).\n";
   if (main.empty()) {
     return "No cell without a variant yet: the results are in the experiment tables.\n";
   }
