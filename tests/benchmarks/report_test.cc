@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "benchmarks/report/csv_table.h"
+#include "benchmarks/report/figures.h"
 #include "benchmarks/report/gnuplot.h"
 #include "benchmarks/report/suite_data.h"
 #include "benchmarks/report/summary.h"
@@ -113,6 +114,39 @@ TEST(ReportSummary, PartialScoresGetATableWhenACellHasThem) {
   EXPECT_THAT(md, HasSubstr("| experiment | env | policy | variant | p1 | p2 |"));
   EXPECT_THAT(md, HasSubstr("| main | stack | bet | default | 0.960 [0.865, 0.989] | "
                             "0.700 [0.562, 0.809] |"));
+}
+
+// ---- figures ----
+
+TEST(ReportFigures, AnAblationFigureForEachNumericVariantKeyWithALinePerOtherValue) {
+  SuiteData data;
+  const std::vector<std::pair<std::string, double>> grid = {
+      {"To=1;action_mode=absolute", 0.2}, {"To=2;action_mode=absolute", 0.5},
+      {"To=8;action_mode=absolute", 0.7}, {"To=1;action_mode=delta", 0.6},
+      {"To=2;action_mode=delta", 0.6},    {"To=8;action_mode=delta", 0.65}};
+  for (const auto& [variant, success] : grid) {
+    CellResult c;
+    c.cell = "e4-pusht-diffusion-" + variant;
+    c.experiment = "e4";
+    c.env = "pusht";
+    c.policy = "diffusion";
+    c.variant = variant;
+    c.metrics["success"] = {success, success - 0.1, success + 0.1};
+    data.cells.push_back(c);
+  }
+  const std::vector<Figure> figures = AblationFigures(data);
+  ASSERT_EQ(figures.size(), 1u);  // action_mode is not numeric: no figure of its own
+  const Figure& f = figures[0];
+  EXPECT_EQ(f.name, "ablation_e4_To");
+  // Two lines (absolute, delta), each with its three To values in order.
+  const std::string& dat = f.data.at("ablation_e4_To.dat");
+  EXPECT_THAT(dat, HasSubstr("# block 0: pusht diffusion action_mode=absolute\n# To success low "
+                             "high score low high\n1 0.2 0.1 0.3 NaN NaN NaN\n2 0.5 0.4 0.6 NaN "
+                             "NaN NaN\n8 0.7 0.6 0.8 NaN NaN NaN\n"));
+  EXPECT_THAT(dat, HasSubstr("# block 1: pusht diffusion action_mode=delta\n"));
+  // 1 to 8: a log2 axis with a tic at each value.
+  EXPECT_THAT(f.body, HasSubstr("set logscale x 2"));
+  EXPECT_THAT(f.body, HasSubstr("set xtics (\"1\" 1, \"2\" 2, \"8\" 8)"));
 }
 
 // ---- gnuplot ----
