@@ -1,5 +1,7 @@
 // `bcbench report DIR [--out REPORT_DIR]`: summary.md and figures of a suite
 // output folder (benchmarks/report/report.h).
+#include <memory>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 

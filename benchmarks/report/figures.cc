@@ -1,10 +1,8 @@
 #include "benchmarks/report/figures.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -155,16 +153,6 @@ std::vector<const CellResult*> OfEnv(const std::vector<const CellResult*>& cells
 }
 
 }  // namespace
-
-bool IsNumber(const std::string& text, double* value) {
-  if (text.empty()) return false;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return false;
-  if (value) *value = v;
-  return true;
-}
 
 std::optional<Figure> SuccessFigure(const SuiteData& data) {
   const auto main = MainTableCells(data);
@@ -394,7 +382,6 @@ std::vector<Figure> ProbeFigures(const SuiteData& data) {
 
 std::vector<Figure> AblationFigures(const SuiteData& data) {
   std::vector<Figure> figures;
-  Colours colours(data);
   std::vector<std::string> experiments;
   for (const CellResult& c : data.cells) {
     if (std::find(experiments.begin(), experiments.end(), c.experiment) == experiments.end()) {
@@ -434,15 +421,11 @@ std::vector<Figure> AblationFigures(const SuiteData& data) {
         for (const auto& [k, v] : variant) {
           if (k != key) label += " " + k + "=" + v;
         }
-        if (cell->train_seeds.size() && cells.size() > 1) {
-          // Training seeds are separate lines only when they differ.
-          for (const auto& [other, ov] : cells) {
-            if (other->train_seeds != cell->train_seeds) {
-              label += " s" + cell->train_seeds;
-              break;
-            }
-          }
-        }
+        // Training seeds are separate lines when the experiment has several.
+        const bool seeds_differ = std::any_of(cells.begin(), cells.end(), [&](const auto& other) {
+          return other.first->train_seeds != cell->train_seeds;
+        });
+        if (seeds_differ) label += " s" + cell->train_seeds;
         double x = 0;
         IsNumber(it->second, &x);
         auto s = std::find_if(series.begin(), series.end(),

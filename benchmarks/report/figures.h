@@ -35,7 +35,4 @@ std::optional<Figure> TransitionFigure(const SuiteData& data);
 // Every figure above, in the order the summary lists them.
 std::vector<Figure> BuildFigures(const SuiteData& data);
 
-// Whether `text` is a number in full (variant values such as "8", "0.5").
-bool IsNumber(const std::string& text, double* value = nullptr);
-
 }  // namespace bcbench

@@ -1,7 +1,9 @@
 #include "benchmarks/report/suite_data.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -79,6 +81,16 @@ std::vector<std::pair<std::string, std::string>> ParseVariant(const std::string&
     start = end + 1;
   }
   return parts;
+}
+
+bool IsNumber(const std::string& text, double* value) {
+  if (text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return false;
+  if (value) *value = v;
+  return true;
 }
 
 MetricEstimate CellResult::Metric(const std::string& name) const {

@@ -34,6 +34,10 @@ struct MetricEstimate {
 std::vector<std::pair<std::string, std::string>> ParseVariant(const std::string& text,
                                                               const std::string& where);
 
+// Whether a variant value is a number in full ("8", "0.5"; not "8x"), and
+// which: numeric keys are sorted by value and drawn as ablation curves.
+bool IsNumber(const std::string& text, double* value = nullptr);
+
 struct CellResult {
   std::string cell;  // the cell id
   std::string experiment;

@@ -6,8 +6,6 @@
 
 #include <fmt/format.h>
 
-#include "benchmarks/report/figures.h"
-
 namespace bcbench {
 namespace {
 
