@@ -113,6 +113,7 @@ void AddTrainCommand(CLI::App& app, CommandActions& actions);
 void AddEvalCommand(CLI::App& app, CommandActions& actions);
 void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
 void AddRenderCommand(CLI::App& app, CommandActions& actions);
+void AddReportCommand(CLI::App& app, CommandActions& actions);
 // Subcommands whose features arrive in later issues: they explain and exit 2.
 void AddPendingCommands(CLI::App& app, CommandActions& actions);
 

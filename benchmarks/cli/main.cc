@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   bcbench::AddEvalCommand(app, actions);
   bcbench::AddPoliciesCommand(app, actions);
   bcbench::AddRenderCommand(app, actions);
+  bcbench::AddReportCommand(app, actions);
   bcbench::AddPendingCommands(app, actions);
   bcbench::AddPerfCommand(app, actions, global);
 

@@ -17,8 +17,6 @@ constexpr Pending kPending[] = {
      "Run a whole suite (demos, train, eval for every cell): --suite NAME_OR_YAML --out DIR "
      "[--shard i/n]; resumable.",
      "the benchmark-runner issue"},
-    {"report", "Summarise a suite directory: summary CSV, markdown table, figures.",
-     "the benchmark-runner issue"},
     {"view",
      "Interactive MuJoCo viewer: --env E [--checkpoint DIR | --replay F.hdf5 --demo k].",
      "the viewer issue"},

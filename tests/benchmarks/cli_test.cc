@@ -36,7 +36,7 @@ TEST(Cli, EachCommandHasHelp) {
 
 TEST(Cli, PendingCommandsSaySoAndExitTwo) {
   for (const char* cmd : {"bench --suite smoke",
-                          "report x", "view --env pusht"}) {
+                          "view --env pusht"}) {
     const auto r = RunBcbench(cmd);
     EXPECT_EQ(r.exit_code, 2) << cmd;
     EXPECT_THAT(r.output, HasSubstr("not available yet")) << cmd;
