@@ -195,6 +195,10 @@ DemoFile DemoFile::Open(const std::string& path) {
   if (std::filesystem::is_directory(path)) {
     throw DemoFileError(path + ": is a directory, expected an HDF5 demo file");
   }
+  if (!std::filesystem::is_regular_file(path)) {  // a FIFO or device would block the read
+    throw DemoFileError(path + ": not a regular file (a FIFO, socket or device); give an HDF5 "
+                        "demo file");
+  }
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     throw DemoFileError(path + ": not an HDF5 file");
   }

@@ -7,6 +7,7 @@
 
 #include "datasets/demo_file.h"
 #include "datasets/demo_layout.h"
+#include "datasets/sequence_sampler.h"
 #include "envs/registry.h"
 
 namespace bcbench {
@@ -240,6 +241,11 @@ DemoFileSummary ValidateDemoFile(const std::string& path) {
       }
     }
     s.masks[mask] = demos.size();
+  }
+  try {  // the split training would make: refuses a demo in both train and valid
+    SplitDemos(file.demo_names(), file.ReadMasks(), 0.0, 0);
+  } catch (const std::invalid_argument& e) {
+    throw DemoFileError(path + ": " + e.what());
   }
   for (const auto& [label, info] : seen) {
     if (label.rfind("obs/", 0) == 0) s.obs[label.substr(4)] = info;

@@ -1,8 +1,16 @@
 #include "datasets/hdf5_handles.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
-#include <numeric>
+#include <string>
+
+#include <fmt/format.h>
 
 namespace bcbench {
 namespace {
@@ -33,8 +41,83 @@ std::vector<size_t> ShapeOf(hid_t dataset) {
   return std::vector<size_t>(dims.begin(), dims.end());
 }
 
+// Element count of `shape`; a declared shape whose count does not fit in
+// size_t (forged dimensions) is refused rather than wrapped.
 size_t Product(const std::vector<size_t>& shape) {
-  return std::accumulate(shape.begin(), shape.end(), size_t{1}, std::multiplies<size_t>());
+  size_t n = 1;
+  for (const size_t d : shape) {
+    if (d != 0 && n > std::numeric_limits<size_t>::max() / d) {
+      throw DemoFileError("a dataset declares a shape with more values than memory can address");
+    }
+    n *= d;
+  }
+  return n;
+}
+
+std::string Bytes(double bytes) {
+  char text[32];
+  if (bytes >= 1024.0 * 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  } else {
+    std::snprintf(text, sizeof text, "%.1f MiB", bytes / (1024.0 * 1024));
+  }
+  return text;
+}
+
+// A dataset's shape is only a declaration: a small forged or damaged file
+// can declare 2^40 rows whose chunks were never written (HDF5 then reads
+// fill values), and reading it whole would ask for terabytes. Before a
+// dataset is read into memory: the file must hold every chunk (or, for a
+// contiguous dataset, every byte) it declares, and the memory it needs must
+// fit in this machine's RAM. `elements` x `mem_bytes` is what the read
+// allocates.
+void CheckDeclaredSize(hid_t dataset, const std::string& name, size_t elements,
+                       size_t mem_bytes) {
+  if (elements == 0) return;
+  const double need = static_cast<double>(elements) * static_cast<double>(mem_bytes);
+  const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                     static_cast<double>(sysconf(_SC_PAGESIZE));
+  H5Id dcpl = Check(H5Dget_create_plist(dataset), H5Pclose, "read a dataset's layout");
+  const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+  if (layout == H5D_CHUNKED) {
+    const std::vector<size_t> shape = ShapeOf(dataset);
+    std::vector<hsize_t> chunk(shape.size());
+    if (H5Pget_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) < 0) {
+      throw DemoFileError("HDF5: cannot read the chunk shape of '" + name + "'");
+    }
+    double expected = 1;  // chunks covering the declared shape
+    for (size_t d = 0; d < shape.size(); ++d) {
+      expected *= std::ceil(static_cast<double>(shape[d]) /
+                            static_cast<double>(std::max<hsize_t>(chunk[d], 1)));
+    }
+    hsize_t stored = 0;
+    H5Id space = Check(H5Dget_space(dataset), H5Sclose, "read a dataspace");
+    CheckStatus(H5Dget_num_chunks(dataset, space.get(), &stored),
+                "count the chunks of '" + name + "'");
+    if (static_cast<double>(stored) < expected) {
+      throw DemoFileError(fmt::format(
+          "dataset '{}' declares {} values in {:.0f} chunks but the file holds only {} of them: "
+          "the file is incomplete or damaged; re-record or re-export it",
+          name, elements, expected, stored));
+    }
+  } else if (layout == H5D_CONTIGUOUS) {
+    H5Id type = Check(H5Dget_type(dataset), H5Tclose, "read a type");
+    const double declared = static_cast<double>(elements) *
+                            static_cast<double>(H5Tget_size(type.get()));
+    const double stored = static_cast<double>(H5Dget_storage_size(dataset));
+    if (stored < declared) {
+      throw DemoFileError(fmt::format(
+          "dataset '{}' declares {} values ({}) but the file stores {}: the file is incomplete "
+          "or damaged; re-record or re-export it",
+          name, elements, Bytes(declared), Bytes(stored)));
+    }
+  }
+  if (ram > 0 && need > ram) {
+    throw DemoFileError(fmt::format(
+        "dataset '{}' declares {} values: reading it needs {}, more than this machine's {} of "
+        "memory",
+        name, elements, Bytes(need), Bytes(ram)));
+  }
 }
 
 // Creates a dataset of `shape` (first dimension = rows), chunked by rows and
@@ -170,6 +253,7 @@ FloatArray H5ReadFloat(hid_t loc, const std::string& name) {
     throw DemoFileError("dataset '" + name + "' holds " + info.dtype + ", expected numbers");
   }
   H5Id dataset = OpenDataset(loc, name);
+  CheckDeclaredSize(dataset.get(), name, Product(info.shape), sizeof(float));
   FloatArray out = FloatArray::Zeros(info.shape);
   if (out.values.empty()) return out;
   if (info.dtype == "bool") {
@@ -192,6 +276,7 @@ std::vector<int32_t> H5ReadInt32(hid_t loc, const std::string& name) {
     throw DemoFileError("dataset '" + name + "' holds " + info.dtype + ", expected integers");
   }
   H5Id dataset = OpenDataset(loc, name);
+  CheckDeclaredSize(dataset.get(), name, Product(info.shape), sizeof(int32_t));
   std::vector<int32_t> out(Product(info.shape));
   if (out.empty()) return out;
   CheckStatus(H5Dread(dataset.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -209,6 +294,8 @@ std::vector<std::string> H5ReadStrings(hid_t loc, const std::string& name) {
   }
   std::vector<std::string> out;
   if (count == 0) return out;
+  CheckDeclaredSize(dataset.get(), name, count,
+                    std::max<size_t>(H5Tget_size(file_type.get()), sizeof(char*)));
   if (H5Tis_variable_str(file_type.get()) > 0) {
     H5Id mem_type = Check(H5Tcopy(H5T_C_S1), H5Tclose, "copy a type");
     H5Tset_size(mem_type.get(), H5T_VARIABLE);

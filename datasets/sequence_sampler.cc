@@ -57,18 +57,28 @@ DemoSplit SplitDemos(const std::vector<std::string>& names,
                      const std::map<std::string, std::vector<std::string>>& masks,
                      double valid_ratio, uint64_t seed) {
   DemoSplit split;
-  auto train_it = masks.find("train");
-  if (train_it != masks.end()) {
+  // robomimic's masks: `train` and/or `valid`. A file with one of them
+  // splits by it, the other side being the rest of the demos; a demo in both
+  // would be validated on what it trained on, so that is refused.
+  const auto train_it = masks.find("train");
+  const auto valid_it = masks.find("valid");
+  if (train_it != masks.end() || valid_it != masks.end()) {
     split.source = "mask";
-    split.train = train_it->second;
-    auto valid_it = masks.find("valid");
-    if (valid_it != masks.end()) {
-      split.valid = valid_it->second;
-    } else {
+    const auto rest = [&names](const std::vector<std::string>& taken) {
+      std::vector<std::string> out;
       for (const auto& n : names) {
-        if (std::find(split.train.begin(), split.train.end(), n) == split.train.end()) {
-          split.valid.push_back(n);
-        }
+        if (std::find(taken.begin(), taken.end(), n) == taken.end()) out.push_back(n);
+      }
+      return out;
+    };
+    split.train = train_it != masks.end() ? train_it->second : rest(valid_it->second);
+    split.valid = valid_it != masks.end() ? valid_it->second : rest(split.train);
+    for (const auto& v : split.valid) {
+      if (std::find(split.train.begin(), split.train.end(), v) != split.train.end()) {
+        throw std::invalid_argument("mask/train and mask/valid both name " + v +
+                                    ": a demo cannot train and validate; fix the masks or "
+                                    "delete mask/valid to validate on the demos mask/train "
+                                    "leaves out");
       }
     }
     SortDemoNames(split.train);

@@ -75,6 +75,9 @@ YAML::Node LoadYamlFile(const std::string& path) {
     throw std::invalid_argument("is a folder, not a YAML file");
   }
   if (!std::filesystem::exists(path)) throw std::invalid_argument("no such file");
+  if (!std::filesystem::is_regular_file(path)) {  // a FIFO or device would block the read
+    throw std::invalid_argument("not a regular file (a FIFO, socket or device); give a YAML file");
+  }
   try {
     return YAML::LoadFile(path);
   } catch (const YAML::Exception& err) {

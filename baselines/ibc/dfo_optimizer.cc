@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "policies/nn/random_draws.h"
+
 namespace bcbench {
 
 DfoResult DfoMinimize(const EnergyFunction& energy, int64_t dim, const DfoSettings& settings,
@@ -11,13 +13,13 @@ DfoResult DfoMinimize(const EnergyFunction& energy, int64_t dim, const DfoSettin
   }
   const int64_t m = settings.samples;
   const double range = settings.high - settings.low;
-  auto candidates = torch::rand({m, dim}, gen, options) * range + settings.low;
+  auto candidates = RandOn({m, dim}, gen, options) * range + settings.low;
   double noise_std = settings.noise_scale * range;
   for (int i = 0; i < settings.iterations; ++i) {
     const auto probs = torch::softmax(-energy(candidates) / settings.temperature, 0);
-    const auto picked = torch::multinomial(probs, m, /*replacement=*/true, gen);
+    const auto picked = MultinomialOn(probs, m, /*replacement=*/true, gen);
     candidates = (candidates.index_select(0, picked) +
-                  torch::randn({m, dim}, gen, options) * noise_std)
+                  RandnOn({m, dim}, gen, options) * noise_std)
                      .clamp(settings.low, settings.high);
     noise_std *= settings.noise_shrink;
   }
@@ -25,8 +27,8 @@ DfoResult DfoMinimize(const EnergyFunction& energy, int64_t dim, const DfoSettin
   result.energies = energy(candidates);
   const int64_t chosen =
       settings.sample_final
-          ? torch::multinomial(torch::softmax(-result.energies / settings.temperature, 0), 1,
-                               /*replacement=*/true, gen)
+          ? MultinomialOn(torch::softmax(-result.energies / settings.temperature, 0), 1,
+                          /*replacement=*/true, gen)
                 .item<int64_t>()
           : result.energies.argmin().item<int64_t>();
   result.best = candidates[chosen];

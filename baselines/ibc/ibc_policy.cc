@@ -5,6 +5,7 @@
 #include <string>
 
 #include "baselines/ibc/info_nce.h"
+#include "policies/nn/random_draws.h"
 #include "policies/policy_registry.h"
 #include "policies/row_by_row.h"
 
@@ -55,7 +56,7 @@ PreparedLoss IbcPolicy::PrepareLoss(const torch::Tensor& obs, const torch::Tenso
   const auto positive =
       actions.narrow(1, config_.obs_horizon - 1, config_.chunk_steps).reshape({batch, 1, size});
   const auto negatives =
-      torch::rand({batch, config_.counter_examples, size}, gen, actions.options()) * 2 - 1;
+      RandOn({batch, config_.counter_examples, size}, gen, actions.options()) * 2 - 1;
   const auto candidates = torch::cat({positive, negatives}, 1);
   const auto flat_obs = obs.reshape({batch, -1});
   PreparedLoss prepared;

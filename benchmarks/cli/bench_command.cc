@@ -109,7 +109,7 @@ void RecordDemosForSuite(const DemoSpec& spec, const std::string& path) {
 size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
   Suite suite;
   try {
-    suite = LoadSuite(a.suite);
+    suite = LoadSuiteDefinition(a.suite);
   } catch (const SuiteError& e) {
     throw UsageError(e.what());
   }

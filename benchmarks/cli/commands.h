@@ -34,6 +34,7 @@ struct DemosArgs {
   std::string out;
   std::string obs;  // default policy input key; every key is recorded
   std::string action_mode = "absolute";
+  bool action_mode_given = false;  // --action-mode was on the command line
   bool probe = false;
   double idle_prob = 0.0;
   double noise = 0.0;
@@ -112,6 +113,7 @@ void AddTrainCommand(CLI::App& app, CommandActions& actions);
 void AddEvalCommand(CLI::App& app, CommandActions& actions);
 void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
 void AddRenderCommand(CLI::App& app, CommandActions& actions);
+void AddReportCommand(CLI::App& app, CommandActions& actions);
 void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
 
 struct BenchArgs {

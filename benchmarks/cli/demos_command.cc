@@ -17,6 +17,18 @@ namespace bcbench {
 namespace {
 
 
+// A flag and an --env-opt may name the same env option; two different
+// values would leave one silently ignored, so they are refused.
+void SetFlagOption(EnvOptions& options, const std::string& key, const std::string& value,
+                   const std::string& flag) {
+  const auto it = options.find(key);
+  if (it != options.end() && it->second != value) {
+    throw UsageError(fmt::format("{} says {}={} but --env-opt says {}={}; give one of them", flag,
+                                 key, value, key, it->second));
+  }
+  options[key] = value;
+}
+
 EnvOptions BuildEnvOptions(const DemosArgs& a) {
   EnvOptions options;
   for (const auto& kv : a.env_options) {
@@ -24,11 +36,19 @@ EnvOptions BuildEnvOptions(const DemosArgs& a) {
     if (eq == std::string::npos || eq == 0) {
       throw UsageError("--env-opt '" + kv + "' must look like key=value");
     }
-    options[kv.substr(0, eq)] = kv.substr(eq + 1);
+    const std::string key = kv.substr(0, eq);
+    if (options.count(key) && options[key] != kv.substr(eq + 1)) {
+      throw UsageError("--env-opt gives " + key + " twice (" + key + "=" + options[key] + ", " +
+                       kv + "); give it once");
+    }
+    options[key] = kv.substr(eq + 1);
   }
-  if (!a.obs.empty()) options["obs"] = a.obs;
-  options["action_mode"] = a.action_mode;
-  if (a.probe) options["start"] = "probe";
+  if (!a.obs.empty()) SetFlagOption(options, "obs", a.obs, "--obs");
+  // --action-mode has a default: it only conflicts when given.
+  if (a.action_mode_given || !options.count("action_mode")) {
+    SetFlagOption(options, "action_mode", a.action_mode, "--action-mode");
+  }
+  if (a.probe) SetFlagOption(options, "start", "probe", "--probe");
   return options;
 }
 
@@ -114,8 +134,9 @@ void AddDemosCommand(CLI::App& app, CommandActions& actions) {
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--out", a->out, "output .hdf5 file (parent folders are created)")->required();
   cmd->add_option("--obs", a->obs, "default observation key recorded first (e.g. state, keypoints); every key is recorded");
-  cmd->add_option("--action-mode", a->action_mode, "absolute (targets) or delta (target changes)")
-      ->capture_default_str();
+  auto* action_mode =
+      cmd->add_option("--action-mode", a->action_mode, "absolute (targets) or delta (target changes)")
+          ->capture_default_str();
   cmd->add_flag("--probe", a->probe, "start every episode from the env's probe state");
   cmd->add_option("--idle-prob", a->idle_prob,
                   "probability that the expert pauses 3..10 steps at each phase change")
@@ -127,7 +148,10 @@ void AddDemosCommand(CLI::App& app, CommandActions& actions) {
       ->delimiter(',');
   cmd->add_option("--env-opt", a->env_options, "extra env option key=value (repeatable)");
   cmd->add_flag("--keep-failed", a->keep_failed, "also keep episodes the expert failed");
-  actions["demos"] = [a]() { RunDemos(*a); };
+  actions["demos"] = [a, action_mode]() {
+    a->action_mode_given = action_mode->count() > 0;
+    RunDemos(*a);
+  };
 }
 
 }  // namespace bcbench

@@ -3,9 +3,11 @@
 #include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>  // also declares stderr_color_mt
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
@@ -56,11 +58,32 @@ int main(int argc, char** argv) {
   bcbench::AddEvalCommand(app, actions);
   bcbench::AddPoliciesCommand(app, actions);
   bcbench::AddRenderCommand(app, actions);
+  bcbench::AddReportCommand(app, actions);
   bcbench::AddBenchCommand(app, actions, global);
   bcbench::AddPendingCommands(app, actions);
   bcbench::AddPerfCommand(app, actions, global);
 
+  // Log lines (progress, warnings, errors) go to stderr; stdout carries only
+  // results (summaries, tables), so `bcbench eval ... > summary.txt` keeps them apart.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("bcbench"));
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+  // An error is printed whatever --log-level says (off included).
+  const auto fail = [](const std::exception& e, bool internal) {
+    if (spdlog::get_level() > spdlog::level::err) spdlog::set_level(spdlog::level::err);
+    if (internal) {
+      spdlog::critical("internal error: {}", e.what());
+      return EXIT_FAILURE;
+    }
+    spdlog::error("{}", e.what());
+    return kExitUserError;
+  };
+  const auto out_of_memory = [] {
+    if (spdlog::get_level() > spdlog::level::err) spdlog::set_level(spdlog::level::err);
+    spdlog::error("out of memory: the run asks for more memory than this machine can give; "
+                  "reduce batch_size, the model's widths (e.g. down_dims), the episode count "
+                  "or --threads");
+    return kExitUserError;
+  };
   try {
     app.parse(argc, argv);
     spdlog::set_level(ParseLevel(global.log_level));
@@ -71,26 +94,26 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : kExitUserError;
   } catch (const bcbench::UsageError& e) {
-    spdlog::error("{}", e.what());
-    return kExitUserError;
+    return fail(e, false);
   } catch (const bcbench::DemoFileError& e) {
-    spdlog::error("{}", e.what());
-    return kExitUserError;
+    return fail(e, false);
   } catch (const bcbench::EnvError& e) {
-    spdlog::error("{}", e.what());
-    return kExitUserError;
+    return fail(e, false);
   } catch (const bcbench::CheckpointError& e) {  // missing, torn or foreign checkpoint files
-    spdlog::error("{}", e.what());
-    return kExitUserError;
+    return fail(e, false);
   } catch (const bcbench::RenderError& e) {  // no display, no ffmpeg, unknown camera, ...
-    spdlog::error("{}", e.what());
-    return kExitUserError;
+    return fail(e, false);
   } catch (const std::invalid_argument& e) {
-    spdlog::error("{}", e.what());
-    return kExitUserError;
+    return fail(e, false);
+  } catch (const std::bad_alloc&) {
+    return out_of_memory();
   } catch (const std::exception& e) {
-    spdlog::critical("internal error: {}", e.what());
-    return EXIT_FAILURE;
+    // LibTorch's allocators throw c10::Error (CPU) or c10::OutOfMemoryError (CUDA).
+    const std::string what = e.what();
+    for (const char* oom : {"not enough memory", "can't allocate memory", "out of memory"}) {
+      if (what.find(oom) != std::string::npos) return out_of_memory();
+    }
+    return fail(e, true);
   }
   return EXIT_SUCCESS;
 }

@@ -13,8 +13,6 @@ struct Pending {
 };
 
 constexpr Pending kPending[] = {
-    {"report", "Summarise a suite directory: summary CSV, markdown table, figures.",
-     "the benchmark-runner issue"},
     {"view",
      "Interactive MuJoCo viewer: --env E [--checkpoint DIR | --replay F.hdf5 --demo k].",
      "the viewer issue"},

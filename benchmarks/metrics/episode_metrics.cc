@@ -6,6 +6,17 @@
 
 namespace bcbench {
 
+int CountModeSwitches(const std::vector<int>& step_modes) {
+  int switches = 0;
+  int decided = -1;
+  for (const int mode : step_modes) {
+    if (mode < 0) continue;
+    if (decided >= 0 && mode != decided) ++switches;
+    decided = mode;
+  }
+  return switches;
+}
+
 EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
                                      const std::vector<double>& target_range,
                                      const std::vector<std::string>& phase_names) {
@@ -31,8 +42,7 @@ EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
   m.longest_idle_streak = static_cast<int>(idle_count.longest_streak);
   m.stalled = !record.success && idle_count.final_streak >= static_cast<size_t>(kStallSteps);
 
-  // Phase sequence and the length of the final phase.
-  int run = 0;
+  // Phase visits (run lengths of the per-step phase label).
   for (size_t t = 0; t < record.phases.size(); ++t) {
     const int p = record.phases[t];
     if (t == 0 || p != record.phases[t - 1]) {
@@ -40,11 +50,14 @@ EpisodeMetrics ComputeEpisodeMetrics(const EpisodeRecord& record,
                                    ? phase_names[static_cast<size_t>(p)]
                                    : std::to_string(p);
       m.phase_sequence += (m.phase_sequence.empty() ? "" : ">") + name;
-      run = 0;
+      m.phase_visits.push_back({name, 0});
     }
-    ++run;
+    ++m.phase_visits.back().steps;
   }
-  m.stuck = !record.success && run >= kStuckSteps;
+  m.stuck = !record.success && !m.phase_visits.empty() &&
+            m.phase_visits.back().steps >= kStuckSteps;
+
+  m.mode_switches = CountModeSwitches(record.modes);
 
   // Third differences of the target trajectory.
   double jerk = 0;

@@ -9,7 +9,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "benchmarks/runner/bench_metrics.h"
+#include "benchmarks/metrics/cell_metrics.h"
+#include "benchmarks/metrics/demo_reference.h"
 #include "benchmarks/runner/eval_run.h"
 #include "benchmarks/runner/train_run.h"
 #include "datasets/atomic_file.h"
@@ -32,20 +33,6 @@ nlohmann::json ReadJsonFile(const std::string& path) {
 
 // JSON has no NaN: an absent interval is null.
 nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
-
-// The demos' mode fractions (every mode of the env) and idle fraction.
-DemoReference DemoReferenceOf(const std::string& demo_file) {
-  const DemoFileSummary s = ValidateDemoFile(demo_file);
-  DemoReference ref;
-  ref.idle_fraction = s.idle_fraction;
-  for (size_t m = 0; m < s.labels.modes.size(); ++m) {
-    const auto it = s.mode_histogram.find(static_cast<int>(m));
-    const size_t count = it == s.mode_histogram.end() ? 0 : it->second;
-    ref.mode_fractions[s.labels.modes[m]] =
-        s.num_demos > 0 ? static_cast<double>(count) / static_cast<double>(s.num_demos) : 0.0;
-  }
-  return ref;
-}
 
 // Trains the cell. Under a wall-clock cap it trains in chunks, each sized
 // from the measured step rate to end at the cap, checked on the training
@@ -192,16 +179,18 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
   spdlog::info("cell {}: evaluating on {} held-out seeds from {}", cell.id, cell.eval_episodes,
                cell.eval_seed_base);
   EvalRunResult result = RunEvaluation(*loaded.policy, eval);
-  std::string csv = BenchEpisodeHeader();
+  // Without the wall clock, so that a rerun writes the same bytes.
+  std::string csv = EpisodeCsvColumns() + "\n";
   for (auto& row : result.rows) {
     row.policy = cell.policy;  // the suite's label: DP-C and DP-T are both `diffusion`
-    csv += BenchEpisodeLine(row);
+    csv += EpisodeCsvLine(row);
   }
   WriteFileAtomically(paths.EpisodesFile(cell.id), csv);
 
-  std::vector<MetricValue> metrics = BenchCellMetrics(
+  const auto env = MakeEnv(eval.env_name, eval.env_options);
+  std::vector<MetricValue> metrics = CellMetrics(
       result.rows, std::vector<int64_t>(result.rows.size(), static_cast<int64_t>(cell.train_seed)),
-      DemoReferenceOf(data));
+      DemoReferenceOf(data), LabelsOf(*env));
 
   double probe_wall = 0;
   if (cell.probe_episodes > 0) {
@@ -215,12 +204,8 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
     probe_wall = probed.wall_seconds;
     std::sort(records.begin(), records.end(),
               [](const EpisodeRecord& a, const EpisodeRecord& b) { return a.seed < b.seed; });
-    const auto env = MakeEnv(probe.env_name, probe.env_options);
     WriteProbeCsv(cell, paths, records, env->ModeNames());
-    const EvalSummary s = Summarize(probed.rows);
-    for (const auto& mode : env->ModeNames()) {
-      const auto it = s.modes.find(mode);
-      const Interval i = WilsonInterval(it == s.modes.end() ? 0 : it->second, s.episodes);
+    for (const auto& [mode, i] : ModeFractions(probed.rows, env->ModeNames())) {
       metrics.push_back({"probe_mode_frac_" + mode, i.estimate, i.low, i.high});
     }
   }

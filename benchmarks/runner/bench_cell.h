@@ -7,7 +7,7 @@
 // DIR/cells/<id>/ holds:
 //   cell.json     the cell's identity (config hash and settings), written first
 //   train/        the training run (checkpoint.pt, train_log.csv)
-//   episodes.csv  one row per evaluation episode (BenchEpisodeHeader columns)
+//   episodes.csv  one row per evaluation episode (EpisodeCsvColumns, no wall clock)
 //   probe.csv     effector paths of the probe rollouts (only envs with a probe start)
 //   done.json     wall times, steps, threads and the cell's metrics
 #pragma once

@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 #include <mujoco/mujoco.h>
 
-#include "benchmarks/runner/bench_metrics.h"
+#include "benchmarks/metrics/episode_rows.h"
 #include "datasets/atomic_file.h"
 #include "policies/torch_runtime.h"
 
@@ -104,7 +104,7 @@ std::string CpuModelName() {
 
 void WriteSuiteOutputs(const Suite& suite, const BenchPaths& paths,
                        const std::optional<std::string>& shard) {
-  const std::string episode_header = BenchEpisodeHeader();
+  const std::string episode_header = EpisodeCsvColumns() + "\n";
   const std::string probe_header = "cell,env,policy,variant,rollout,step,x,y,mode\n";
   std::string episodes = "suite,cell,experiment,variant,train_seed," + episode_header;
   std::string probe = probe_header;

@@ -377,7 +377,7 @@ std::vector<std::string> BuiltinSuiteNames() {
   return names;
 }
 
-Suite LoadSuite(const std::string& name_or_path) {
+Suite LoadSuiteDefinition(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        std::filesystem::path(name_or_path).extension() == ".yaml" ||
                        std::filesystem::path(name_or_path).extension() == ".yml";

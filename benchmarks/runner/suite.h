@@ -82,7 +82,7 @@ struct Suite {
 std::vector<std::string> BuiltinSuiteNames();
 // The built-in suite NAME (benchmarks/suites/NAME.yaml, embedded at build
 // time) or a YAML file; a path is anything with a '/' or a .yaml/.yml ending.
-Suite LoadSuite(const std::string& name_or_path);
+Suite LoadSuiteDefinition(const std::string& name_or_path);
 // Parses, validates and expands `text`; `where` names it in messages.
 Suite ParseSuite(const std::string& name, const std::string& where, const std::string& text);
 

@@ -1,5 +1,7 @@
 #include "benchmarks/runner/train_run.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +22,25 @@
 
 namespace bcbench {
 namespace {
+
+// Training keeps about five copies of the weights (the weights, their EMA,
+// gradients and Adam's two moments). A config whose parameters alone need
+// more than this machine's memory is refused before the first step, with the
+// figures, rather than ending in an allocation failure mid-run.
+void CheckTrainingMemory(TrainablePolicy& policy, const std::string& name) {
+  double params = 0;
+  for (const auto& p : policy.Network().parameters()) params += static_cast<double>(p.numel());
+  const double need = 5.0 * 4.0 * params;
+  const double ram = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                     static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (ram > 0 && need > ram) {
+    throw std::invalid_argument(fmt::format(
+        "{} with this config has {:.0f} million parameters: training needs about {:.1f} GiB for "
+        "weights, EMA, gradients and optimiser state, more than this machine's {:.1f} GiB; "
+        "choose smaller widths (e.g. down_dims, n_emb, hidden sizes)",
+        name, params / 1e6, need / (1 << 30), ram / (1 << 30)));
+  }
+}
 
 // Which observation key to train on: the requested one, else the one the
 // demos were recorded with as the env's default, else the env's first key.
@@ -162,9 +183,15 @@ TrainRunResult RunTraining(const TrainRunSpec& spec) {
   }
 
   auto policy = entry.create(config, obs_dim, action_dim, torch::Device(spec.device));
+  CheckTrainingMemory(*policy, entry.name);
   const DemoFile file = DemoFile::Open(spec.data);
-  const DemoSplit split =
-      SplitDemos(file.demo_names(), file.ReadMasks(), run.valid_ratio, policy->Seed());
+  const DemoSplit split = [&] {
+    try {
+      return SplitDemos(file.demo_names(), file.ReadMasks(), run.valid_ratio, policy->Seed());
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(spec.data + ": " + e.what());
+    }
+  }();
   if (split.train.empty()) throw std::invalid_argument(spec.data + ": no training demos after the split");
   const auto train_eps = LoadEpisodes(file, split.train, {obs_key});
   const auto valid_eps = split.valid.empty() ? std::vector<Episode>{}

@@ -13,6 +13,7 @@
 
 #include "policies/diffusion/unet_cpu_ops.h"
 #include "policies/diffusion/unet_fast_inference.h"
+#include "policies/nn/random_draws.h"
 #include "policies/row_by_row.h"
 
 namespace bcbench {
@@ -67,7 +68,7 @@ TransformerDenoiserOptions MakeTransformerOptions(const DiffusionConfig& config,
 }
 
 torch::Tensor RandnLike(const torch::Tensor& like, torch::Generator& gen) {
-  return torch::randn(like.sizes(), gen, like.options().device(gen.device())).to(like.device());
+  return RandnOn(like.sizes(), gen, like.options());
 }
 
 DiffusionModel::DiffusionModel(const DiffusionConfig& config, int obs_dim, int action_dim)

@@ -84,6 +84,9 @@ namespace {
 
 torch::serialize::InputArchive OpenArchive(const std::string& path) {
   if (!std::filesystem::exists(path)) throw CheckpointError(path + ": no such checkpoint");
+  if (!std::filesystem::is_regular_file(path)) {  // a FIFO or device would block the read
+    throw CheckpointError(path + ": not a regular file; give a run folder or its checkpoint.pt");
+  }
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path);

@@ -1,5 +1,7 @@
 // The bcbench command line (SPEC 3): help that explains, clear errors with
 // exit 2 for bad input, no output file left behind on failure.
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <gmock/gmock.h>
@@ -33,7 +35,7 @@ TEST(Cli, EachCommandHasHelp) {
 }
 
 TEST(Cli, PendingCommandsSaySoAndExitTwo) {
-  for (const char* cmd : {"report x", "view --env pusht"}) {
+  for (const char* cmd : {"view --env pusht"}) {
     const auto r = RunBcbench(cmd);
     EXPECT_EQ(r.exit_code, 2) << cmd;
     EXPECT_THAT(r.output, HasSubstr("not available yet")) << cmd;
@@ -70,6 +72,12 @@ TEST(Cli, DemosRejectsBadArgumentsWithoutWritingAFile) {
       {"--env pusht --action-mode sideways", "sideways"},
       {"--env pusht --env-opt colour=red", "unknown option 'colour'"},
       {"--env pusht --obs pixels", "pixels"},
+      {"--env pusht --obs state --env-opt obs=keypoints",
+       "--obs says obs=state but --env-opt says obs=keypoints"},
+      {"--env pusht --action-mode delta --env-opt action_mode=absolute",
+       "--action-mode says action_mode=delta"},
+      {"--env pusht --probe --env-opt start=random", "--probe says start=probe"},
+      {"--env pusht --env-opt obs=state --env-opt obs=keypoints", "gives obs twice"},
   };
   for (const auto& c : cases) {
     const auto r = RunBcbench("demos --episodes 2 --out " + out + " " + c.args);
@@ -78,6 +86,45 @@ TEST(Cli, DemosRejectsBadArgumentsWithoutWritingAFile) {
     EXPECT_FALSE(std::filesystem::exists(out)) << c.args;
   }
   EXPECT_TRUE(std::filesystem::is_empty(std::filesystem::path(out).parent_path()));
+}
+
+// A FIFO or a device as an input file would block (or stream) forever; each
+// command refuses it at once. `timeout 30` turns a hang into exit 124.
+TEST(Cli, FifosAndDevicesAreRefusedInsteadOfRead) {
+  const std::string dir = ScratchDir();
+  const std::string fifo = dir + "/pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"inspect " + fifo, "not a regular file"},
+      {"inspect /dev/zero", "not a regular file"},
+      {"train --env pusht --policy mlp --data " + fifo + " --out " + dir + "/run",
+       "not a regular file"},
+      {"eval --checkpoint " + fifo + " --episodes 1", "not a regular file"},
+  };
+  for (const auto& c : cases) {
+    const auto r = testing::RunBinary("timeout 30 " + std::string(BCBENCH_BINARY), c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/run"));
+}
+
+// Errors go to stderr and are printed at any --log-level, off included.
+TEST(Cli, ErrorsReachStderrEvenWithLoggingOff) {
+  const std::string bin = BCBENCH_BINARY;
+  // stderr only (stdout thrown away), logging off: the error is still there.
+  const auto quiet = testing::RunBinary(
+      "sh -c '" + bin + " --log-level off inspect /nonexistent.hdf5 2>&1 >/dev/null'", "");
+  EXPECT_EQ(quiet.exit_code, 2);
+  EXPECT_THAT(quiet.output, HasSubstr("/nonexistent.hdf5: no such file"));
+  // stdout only: no error there.
+  const auto out = testing::RunBinary("sh -c '" + bin + " inspect /nonexistent.hdf5 2>/dev/null'", "");
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.output, ::testing::Not(HasSubstr("no such file")));
 }
 
 TEST(Cli, DemosThenInspectRoundTrip) {

@@ -171,21 +171,21 @@ TEST(SuiteExpand, EveryBuiltInSuiteParsesAndSmokeCoversEveryEnvAndPolicy) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
   for (const auto& name : names) {
-    const Suite suite = LoadSuite(name);
+    const Suite suite = LoadSuiteDefinition(name);
     EXPECT_FALSE(suite.cells.empty()) << name;
   }
   for (const char* name : {"smoke", "quick"}) {
     std::set<std::pair<std::string, std::string>> pairs;
-    for (const auto& c : LoadSuite(name).cells) pairs.insert({c.env, c.policy_name});
+    for (const auto& c : LoadSuiteDefinition(name).cells) pairs.insert({c.env, c.policy_name});
     EXPECT_EQ(pairs.size(), EnvNames().size() * PolicyNames().size()) << name;
   }
-  const Suite e3 = LoadSuite("e3_transitions_idle");
+  const Suite e3 = LoadSuiteDefinition("e3_transitions_idle");
   std::set<double> idle;
   for (const auto& c : e3.cells) idle.insert(c.demos.idle_prob);
   EXPECT_EQ(idle, (std::set<double>{0, 0.1, 0.3}));
-  const Suite e7 = LoadSuite("e7_guidance");
+  const Suite e7 = LoadSuiteDefinition("e7_guidance");
   for (const auto& c : e7.cells) EXPECT_EQ(c.env, "claw");
-  EXPECT_THAT([] { try { LoadSuite("nosuch"); } catch (const SuiteError& e) { return std::string(e.what()); } return std::string(); }(),
+  EXPECT_THAT([] { try { LoadSuiteDefinition("nosuch"); } catch (const SuiteError& e) { return std::string(e.what()); } return std::string(); }(),
               AllOf(HasSubstr("no built-in suite"), HasSubstr("smoke")));
 }
 
@@ -194,7 +194,7 @@ TEST(SuiteExpand, ShardsSplitTheCellsByIndexWithoutOverlap) {
   for (const char* bad : {"0/2", "3/2", "1", "1/0", "a/b", "1/2x"}) {
     EXPECT_THROW(ParseShard(bad), std::invalid_argument) << bad;
   }
-  const Suite quick = LoadSuite("quick");
+  const Suite quick = LoadSuiteDefinition("quick");
   std::vector<int> owners(quick.cells.size(), 0);
   for (int i = 1; i <= 4; ++i) {
     for (const auto& c : quick.cells) owners[c.index] += InShard(c, i, 4) ? 1 : 0;

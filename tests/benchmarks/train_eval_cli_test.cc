@@ -81,7 +81,7 @@ TEST(TrainEvalCli, InterruptedTrainingResumesThenEvalWritesOneRowPerEpisode) {
   EXPECT_EQ(rows[0],
             "env,policy,seed,success,max_reward,final_reward,steps,mode,phase_sequence,"
             "idle_fraction,longest_idle_streak,stalled,stuck,mean_squared_jerk,partial_scores,"
-            "policy_calls,wall_s");
+            "policy_calls,idle_steps,idle_counted_steps,mode_switches,phase_dwell,wall_s");
   for (int k = 0; k < 3; ++k) {
     EXPECT_EQ(rows[static_cast<size_t>(k + 1)].rfind("pusht,diffusion," + std::to_string(100000 + k) + ",", 0), 0u)
         << rows[static_cast<size_t>(k + 1)];

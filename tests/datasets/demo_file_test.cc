@@ -232,3 +232,51 @@ TEST(DemoFile, RobomimicStyleFileLoads) {
 
 }  // namespace
 }  // namespace bcbench
+
+namespace bcbench {
+namespace {
+
+// A dataset's shape is a declaration: a 20 KB file can declare 2^40 rows
+// whose chunks were never written. Reading refuses it instead of asking for
+// terabytes (std::bad_alloc) or returning fill values as data.
+TEST(DemoFile, DeclaredSizesMustBeHeldByTheFile) {
+  const std::string path = testing::ScratchDir() + "/forged.hdf5";
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hsize_t huge[2] = {hsize_t{1} << 40, 2}, chunk[2] = {1024, 2};
+  const hid_t space = H5Screate_simple(2, huge, nullptr);
+  const hid_t chunked = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(chunked, 2, chunk);
+  H5Dclose(H5Dcreate2(file, "sparse", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, chunked,
+                      H5P_DEFAULT));
+  const hsize_t small[2] = {1000, 2};
+  const hid_t small_space = H5Screate_simple(2, small, nullptr);
+  H5Dclose(H5Dcreate2(file, "unwritten", H5T_NATIVE_INT32, small_space, H5P_DEFAULT, H5P_DEFAULT,
+                      H5P_DEFAULT));
+  H5Sclose(small_space);
+  H5Pclose(chunked);
+  H5Sclose(space);
+  H5Fclose(file);
+  EXPECT_LT(std::filesystem::file_size(path), 100000u);
+
+  const hid_t in = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(in, 0);
+  try {
+    H5ReadFloat(in, "sparse");
+    ADD_FAILURE() << "a dataset of unwritten chunks was read";
+  } catch (const DemoFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("declares 2199023255552 values"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("holds only 0 of them"), std::string::npos) << e.what();
+  }
+  try {
+    H5ReadInt32(in, "unwritten");
+    ADD_FAILURE() << "a contiguous dataset with no storage was read";
+  } catch (const DemoFileError& e) {
+    EXPECT_NE(std::string(e.what()).find("declares 2000 values"), std::string::npos) << e.what();
+  }
+  H5Fclose(in);
+}
+
+}  // namespace
+}  // namespace bcbench

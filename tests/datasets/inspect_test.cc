@@ -159,6 +159,15 @@ TEST(Inspect, MaskNamesMissingDemo) {
                  {"mask/train", "demo_9"});
 }
 
+TEST(Inspect, MasksThatShareADemo) {
+  ExpectRejected(BadFile("mask_overlap", [](hid_t f) {
+                   H5Id mask(H5Gcreate2(f, "mask", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+                   H5WriteStrings(mask.get(), "train", {"demo_0", "demo_1"});
+                   H5WriteStrings(mask.get(), "valid", {"demo_1"});
+                 }),
+                 {"mask/train and mask/valid both name demo_1"});
+}
+
 TEST(Inspect, NumSamplesDisagreesWithActions) {
   ExpectRejected(BadFile("numsamples", [](hid_t f) {
                    H5Id demo(H5Gopen2(f, "data/demo_0", H5P_DEFAULT), H5Gclose);

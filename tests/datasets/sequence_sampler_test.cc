@@ -1,5 +1,6 @@
 // Training windows: To observations and Tp actions per window, padded with the
 // first frame at episode starts and the last frame at ends (SPEC 5).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "datasets/demo_file.h"
@@ -113,6 +114,24 @@ TEST(DemoSplit, UsesMasksWhenPresent) {
   EXPECT_EQ(split.source, "mask");
   EXPECT_EQ(split.train, (std::vector<std::string>{"demo_0", "demo_3"}));
   EXPECT_EQ(split.valid, (std::vector<std::string>{"demo_1", "demo_2"}));
+}
+
+TEST(DemoSplit, ValidMaskAloneTrainsOnTheRest) {
+  const std::vector<std::string> names = {"demo_0", "demo_1", "demo_2", "demo_3"};
+  const auto split = SplitDemos(names, {{"valid", {"demo_2"}}}, 0.5, 1);
+  EXPECT_EQ(split.source, "mask");
+  EXPECT_EQ(split.train, (std::vector<std::string>{"demo_0", "demo_1", "demo_3"}));
+  EXPECT_EQ(split.valid, (std::vector<std::string>{"demo_2"}));
+}
+
+TEST(DemoSplit, ADemoInBothMasksIsRefused) {
+  const std::vector<std::string> names = {"demo_0", "demo_1", "demo_2"};
+  try {
+    SplitDemos(names, {{"train", {"demo_0", "demo_1"}}, {"valid", {"demo_1", "demo_2"}}}, 0.5, 1);
+    FAIL() << "overlapping masks accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("both name demo_1"));
+  }
 }
 
 TEST(DemoSplit, SeededRatioIsDeterministicAndDisjoint) {
