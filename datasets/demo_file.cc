@@ -128,7 +128,10 @@ DemoWriter::DemoWriter(std::string path, EnvArgs env_args, LabelNames labels, bo
     std::filesystem::create_directories(target.parent_path(), ec);
   }
   temp_path_ = path_ + ".tmp-" + std::to_string(::getpid());
-  const hid_t file = H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  // No modification times (the root group's either): the same demos give the same bytes.
+  H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  H5Pset_obj_track_times(fcpl.get(), false);
+  const hid_t file = H5Fcreate(temp_path_.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT);
   if (file < 0) {
     throw DemoFileError("cannot create " + path_ + " (is the directory writable?)");
   }

@@ -128,6 +128,9 @@ H5Id CreateDataset(hid_t loc, const std::string& name, hid_t type,
   H5Id space = Check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
                      H5Sclose, "create a dataspace for '" + name + "'");
   H5Id plist = Check(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create a property list");
+  // No modification times in the file: the same demos give the same bytes
+  // (content-hashed caches and resume checks compare files by their bytes).
+  H5Pset_obj_track_times(plist.get(), false);
   if (compress && !dims.empty() && dims[0] > 0) {
     std::vector<hsize_t> chunk = dims;
     chunk[0] = std::min<hsize_t>(dims[0], kChunkRows);
@@ -202,7 +205,9 @@ H5Id H5OpenGroup(hid_t loc, const std::string& name) {
 }
 
 H5Id H5CreateGroup(hid_t loc, const std::string& name) {
-  return Check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+  H5Id gcpl = Check(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, "create a property list");
+  H5Pset_obj_track_times(gcpl.get(), false);  // same demos, same bytes (as for datasets)
+  return Check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose,
                "create group '" + name + "'");
 }
 

@@ -135,7 +135,7 @@ size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
   if (!a.cell.empty()) {
     for (const auto& cell : suite.cells) {
       if (cell.id == a.cell) {
-        RunBenchCell(cell, paths, RecordDemosForSuite);
+        RunBenchCell(cell, paths, RecordDemosForSuite, a.device);
         return 0;
       }
     }
@@ -153,6 +153,8 @@ size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
   }
   options.jobs = a.jobs;
   options.threads = global.threads;
+  options.demos_only = a.demos_only;
+  options.device = a.device;
   options.executable = SelfExecutable();
   options.global_args = {"--log-level", global.log_level};
   options.record_demos = RecordDemosForSuite;
@@ -206,6 +208,13 @@ void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_flag("--list", a->list, "validate the suite and list its cells (of --shard); run nothing");
+  cmd->add_flag("--demos-only", a->demos_only,
+                "record the demo files the (shard's) pending cells need, then stop: a cluster's "
+                "first job, so array tasks find them cached");
+  cmd->add_option("--device", a->device,
+                  "where cells train and evaluate: cpu, or cuda with a CUDA LibTorch build")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   cmd->add_option("--cell", a->cell, "run one cell in this process (the runner's child mode)")
       ->group("");
   actions["bench"] = [a, &global]() {

@@ -108,13 +108,14 @@ using CommandActions = std::map<std::string, std::function<void()>>;
 void AddInspectCommand(CLI::App& app, CommandActions& actions);
 void AddDemosCommand(CLI::App& app, CommandActions& actions);
 void AddPerfCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
-void AddQuickstartCommand(CLI::App& app, CommandActions& actions);
+void AddQuickstartCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
 void AddTrainCommand(CLI::App& app, CommandActions& actions);
 void AddEvalCommand(CLI::App& app, CommandActions& actions);
 void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
 void AddRenderCommand(CLI::App& app, CommandActions& actions);
 void AddReportCommand(CLI::App& app, CommandActions& actions);
 void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
+void AddSlurmCommand(CLI::App& app, CommandActions& actions);
 
 struct BenchArgs {
   std::string suite;  // a built-in suite's name or a YAML file
@@ -122,6 +123,8 @@ struct BenchArgs {
   std::string shard;  // "i/n"; empty: every cell
   int jobs = 1;
   bool list = false;
+  bool demos_only = false;     // record the demo files, run no cell (a cluster's first job)
+  std::string device = "cpu";  // where cells train and evaluate
   std::string cell;   // run this one cell in this process (the runner's child mode)
 };
 // Runs a suite as `bcbench bench` does (quickstart can call it); returns the

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   bcbench::CommandActions actions;
-  bcbench::AddQuickstartCommand(app, actions);
+  bcbench::AddQuickstartCommand(app, actions, global);
   bcbench::AddDemosCommand(app, actions);
   bcbench::AddInspectCommand(app, actions);
   bcbench::AddTrainCommand(app, actions);
@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   bcbench::AddRenderCommand(app, actions);
   bcbench::AddReportCommand(app, actions);
   bcbench::AddBenchCommand(app, actions, global);
+  bcbench::AddSlurmCommand(app, actions);
   bcbench::AddPendingCommands(app, actions);
   bcbench::AddPerfCommand(app, actions, global);
 

@@ -1,69 +1,59 @@
-// bcbench quickstart: the main job. Until the suite runner and the other
-// envs and policies exist, it runs the most complete path that works:
-// Push-T expert demos -> validation -> Diffusion Policy training (CPU
-// recipe) -> evaluation on held-out seeds with per-episode CSV.
-#include <filesystem>
+// bcbench quickstart: the main job. Runs a suite (the `quick` suite unless
+// --suite names another) with `bcbench bench`, then writes its report with
+// `bcbench report` and prints the main table and where the report is.
+// Resumable like bench: run it again to finish or to re-print the table.
+#include <cstdlib>
+#include <memory>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/report/report.h"
 
 namespace bcbench {
 
 struct QuickstartArgs {
+  std::string suite = "quick";
   std::string out = "runs/quickstart";
-  int episodes = 200;
-  int train_steps = 2000;
-  int eval_episodes = 50;
+  int jobs = 2;
 };
 
-void AddQuickstartCommand(CLI::App& app, CommandActions& actions) {
+void AddQuickstartCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global) {
   auto a = std::make_shared<QuickstartArgs>();
   auto* cmd = app.add_subcommand(
       "quickstart",
-      "The main job. Today: record Push-T expert demos, validate them, train Diffusion Policy "
-      "(CPU UNet) on them and evaluate it on seeds 100000.. (success with a Wilson interval, "
-      "score, idle fraction, modes; per-episode CSV). Resumable: run it again to continue. "
-      "The other envs, the baselines and the suite runner join as their issues land.");
+      "The main job: runs the `quick` suite (every env x every policy, CPU-sized models, one "
+      "training seed, 50 held-out evaluation episodes, Push-T probe rollouts; about an hour on "
+      "2 cores) through `bcbench bench`, then `bcbench report`, and prints the main table "
+      "(success and score with 95% intervals, mode JSD, stall and stuck rates). Resumable: "
+      "run it again to continue. `--suite smoke` is a one-minute look at every path.");
+  cmd->add_option("--suite", a->suite, "suite to run (a built-in name or a YAML file)")
+      ->capture_default_str();
   cmd->add_option("--out", a->out, "output folder")->capture_default_str();
-  cmd->add_option("--episodes", a->episodes, "Push-T demos to record")
-      ->check(CLI::Range(2, 100000))
+  cmd->add_option("--jobs", a->jobs, "cells at once (threads are split between them)")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
-  cmd->add_option("--train-steps", a->train_steps, "Diffusion Policy optimiser steps (batch 256)")
-      ->check(CLI::Range(1, 10000000))
-      ->capture_default_str();
-  cmd->add_option("--eval-episodes", a->eval_episodes, "evaluation episodes")
-      ->check(CLI::Range(1, 100000))
-      ->capture_default_str();
-  actions["quickstart"] = [a]() {
-    DemosArgs demos;
-    demos.env = "pusht";
-    demos.episodes = a->episodes;
-    demos.out = a->out + "/pusht_demos.hdf5";
-    demos.obs = "keypoints";
-    if (std::filesystem::exists(demos.out)) {
-      spdlog::info("quickstart 1/4: demos already recorded in {}", demos.out);
-    } else {
-      spdlog::info("quickstart 1/4: {} Push-T expert demos -> {}", demos.episodes, demos.out);
-      RunDemos(demos);
+  actions["quickstart"] = [a, &global]() {
+    BenchArgs bench;
+    bench.suite = a->suite;
+    bench.out = a->out;
+    bench.jobs = a->jobs;
+    spdlog::info("quickstart 1/2: suite {} -> {} (bcbench bench --suite {} --out {} --jobs {})",
+                 a->suite, a->out, a->suite, a->out, a->jobs);
+    const size_t failed = RunSuite(bench, global);
+    spdlog::info("quickstart 2/2: report (bcbench report {})", a->out);
+    ReportOptions report;
+    report.dir = a->out;
+    const ReportOutcome outcome = WriteReport(report);
+    fmt::print("\n{}\n", outcome.main_table);
+    for (const auto& note : outcome.notes) spdlog::warn("{}", note);
+    spdlog::info("report: {} ({} figures)", outcome.summary_path, outcome.figure_paths.size());
+    if (failed > 0) {
+      spdlog::error("{} cell(s) failed; run the same command again to retry them", failed);
+      spdlog::shutdown();
+      std::exit(EXIT_FAILURE);
     }
-    spdlog::info("quickstart 2/4: validate and summarise {}", demos.out);
-    InspectDemoFile(demos.out);
-    spdlog::info("quickstart 3/4: train Diffusion Policy for {} steps -> {}/diffusion",
-                 a->train_steps, a->out);
-    TrainArgs train;
-    train.env = "pusht";
-    train.policy = "diffusion";
-    train.data = demos.out;
-    train.out = a->out + "/diffusion";
-    train.steps = a->train_steps;
-    RunTrain(train);
-    spdlog::info("quickstart 4/4: evaluate on {} held-out seeds", a->eval_episodes);
-    EvalArgs eval;
-    eval.checkpoint = train.out;
-    eval.episodes = a->eval_episodes;
-    eval.csv = a->out + "/diffusion/eval.csv";
-    RunEval(eval);
   };
 }
 

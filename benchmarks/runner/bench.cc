@@ -127,11 +127,23 @@ bool InShard(const CellSpec& cell, int shard_index, int shard_count) {
 BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
   const BenchPaths paths(o.out);
   CheckWritableFile("--out", o.out + "/manifest.json");
-  const FileLock lock(o.out + "/.lock");
-  if (!lock.locked()) {
+  // Shards of one suite may run at once on a shared folder (Slurm array
+  // tasks): each holds the folder's lock shared and its own shard's lock
+  // exclusively. A whole-suite run holds the folder's lock exclusively.
+  const bool sharded = o.shard_count > 1;
+  const FileLock lock(o.out + "/.lock",
+                      sharded ? FileLock::Mode::kShared : FileLock::Mode::kExclusive);
+  std::optional<FileLock> shard_lock;
+  if (sharded) {
+    shard_lock.emplace(fmt::format("{}/.lock-shard-{}-of-{}", o.out, o.shard_index,
+                                   o.shard_count));
+  }
+  if (!lock.locked() || (shard_lock && !shard_lock->locked())) {
     throw std::invalid_argument(fmt::format(
-        "another `bcbench bench` is running on {}; wait for it to finish or pass another --out",
-        o.out));
+        "another `bcbench bench` is running on {}{}; wait for it to finish or pass another --out",
+        o.out, sharded ? fmt::format(" (shard {}/{} or the whole suite)", o.shard_index,
+                                     o.shard_count)
+                       : ""));
   }
   CheckSameSuite(suite, paths);
   for (const CellSpec& cell : suite.cells) CheckCellIdentity(paths, cell);
@@ -159,6 +171,8 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
                     pending.size(), o.out));
 
   // Demos first, in this process: every cell that needs a file waits for it.
+  // (Shards running at once may both record a missing file: the writes are
+  // atomic and the files identical, so the last rename changes nothing.)
   std::set<std::string> recorded;
   for (const CellSpec* cell : pending) {
     const std::string file = paths.DemoFile(cell->demos);
@@ -167,6 +181,11 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
                       cell->demos.episodes, cell->demos.env, cell->demos.seed,
                       cell->demos.idle_prob, cell->demos.noise, file));
     o.record_demos(cell->demos, file);
+  }
+  if (o.demos_only) {
+    event(fmt::format("demos ready for the {} pending cells; --demos-only: no cell runs",
+                      pending.size()));
+    return result;
   }
 
   const int cores = o.threads > 0 ? o.threads
@@ -202,7 +221,8 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
       argv.insert(argv.end(), o.global_args.begin(), o.global_args.end());
       for (const std::string& a : {std::string("--threads"), std::to_string(threads_per_job),
                                    std::string("bench"), std::string("--suite"), o.suite,
-                                   std::string("--out"), o.out, std::string("--cell"), cell->id}) {
+                                   std::string("--out"), o.out, std::string("--device"),
+                                   o.device, std::string("--cell"), cell->id}) {
         argv.push_back(a);
       }
       running.push_back({cell, StartChild(argv, paths.LogFile(cell->id))});

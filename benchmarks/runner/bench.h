@@ -46,6 +46,8 @@ struct BenchOptions {
   int shard_count = 1;
   int jobs = 1;
   int threads = 0;      // for all jobs together; 0: every core
+  bool demos_only = false;    // record the pending cells' demo files, run no cell
+  std::string device = "cpu";  // the cells train and evaluate here (cpu or cuda)
   // How a cell process starts: `<executable> <global_args> bench --suite S
   // --out DIR --cell ID` (global_args e.g. --log-level).
   std::string executable;

@@ -38,8 +38,9 @@ nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json
 // from the measured step rate to end at the cap, checked on the training
 // log's elapsed time (which survives resumes). Returns the step reached.
 int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& data,
-              bool* capped) {
+              const std::string& device, bool* capped) {
   TrainRunSpec spec;
+  spec.device = device;
   spec.env = cell.env;
   spec.policy = cell.policy_name;
   spec.data = data;
@@ -155,7 +156,8 @@ std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir) {
   }
 }
 
-void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos) {
+void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos,
+                  const std::string& device) {
   if (std::filesystem::exists(paths.DoneFile(cell.id))) return;
   CheckCellIdentity(paths, cell);
   if (!std::filesystem::exists(paths.CellFile(cell.id))) {
@@ -167,10 +169,10 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
   spdlog::info("cell {}: training {} ({}) for {} steps on {}", cell.id, cell.policy,
                cell.policy_name, cell.run.train_steps, data);
   bool capped = false;
-  const int64_t steps = Train(cell, paths, data, &capped);
+  const int64_t steps = Train(cell, paths, data, device, &capped);
   const double train_wall = LastTrainLogRow(paths.TrainDir(cell.id)).value_or(TrainLogRow{}).elapsed_s;
 
-  LoadedPolicy loaded = LoadPolicy(paths.TrainDir(cell.id), {}, "cpu", /*use_ema=*/true);
+  LoadedPolicy loaded = LoadPolicy(paths.TrainDir(cell.id), {}, device, /*use_ema=*/true);
   EvalRunSpec eval;
   eval.env_name = loaded.env_name;
   eval.env_options = loaded.env_options;

@@ -65,6 +65,8 @@ std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir);
 
 // Runs the cell unless done.json exists. The demo file is recorded with
 // `record_demos` when the cache lacks it.
-void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos);
+// `device` ("cpu" or "cuda") trains and evaluates the cell there.
+void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos,
+                  const std::string& device = "cpu");
 
 }  // namespace bcbench

@@ -60,11 +60,16 @@ void StopChildren(const std::vector<pid_t>& pids) {
 
 std::string SelfExecutable() { return std::filesystem::read_symlink("/proc/self/exe").string(); }
 
-FileLock::FileLock(const std::string& path) {
+FileLock::FileLock(const std::string& path, Mode mode, bool wait) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-  locked_ = ::flock(fd_, LOCK_EX | LOCK_NB) == 0;
+  const int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
+  int rc;
+  do {
+    rc = ::flock(fd_, op);
+  } while (rc != 0 && errno == EINTR && wait);
+  locked_ = rc == 0;
 }
 
 FileLock::~FileLock() { ::close(fd_); }

@@ -31,8 +31,11 @@ std::string SelfExecutable();
 // releases it however the process ends. Cell processes do not inherit it.
 class FileLock {
  public:
-  // Throws std::runtime_error when the file cannot be opened.
-  explicit FileLock(const std::string& path);
+  enum class Mode { kExclusive, kShared };
+  // Throws std::runtime_error when the file cannot be opened. Without
+  // `wait`, locked() says whether the lock was free; with it, the
+  // constructor blocks until it is.
+  explicit FileLock(const std::string& path, Mode mode = Mode::kExclusive, bool wait = false);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

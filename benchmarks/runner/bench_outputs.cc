@@ -15,6 +15,7 @@
 #include <mujoco/mujoco.h>
 
 #include "benchmarks/metrics/episode_rows.h"
+#include "benchmarks/runner/bench_jobs.h"
 #include "datasets/atomic_file.h"
 #include "policies/torch_runtime.h"
 
@@ -104,6 +105,10 @@ std::string CpuModelName() {
 
 void WriteSuiteOutputs(const Suite& suite, const BenchPaths& paths,
                        const std::optional<std::string>& shard) {
+  // Shards running at once rebuild in turn: a rebuild that starts after the
+  // last cell completed is also the last to rename its files into place.
+  const FileLock rebuilding(paths.out() + "/.outputs.lock", FileLock::Mode::kExclusive,
+                            /*wait=*/true);
   const std::string episode_header = EpisodeCsvColumns() + "\n";
   const std::string probe_header = "cell,env,policy,variant,rollout,step,x,y,mode\n";
   std::string episodes = "suite,cell,experiment,variant,train_seed," + episode_header;

@@ -20,14 +20,14 @@ TEST(Cli, HelpListsEveryCommandOfTheContract) {
   const auto r = RunBcbench("--help");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   for (const char* cmd : {"quickstart", "demos", "inspect", "train", "eval", "bench", "report",
-                          "view", "render", "perf", "--threads", "--log-level"}) {
+                          "view", "render", "perf", "slurm", "--threads", "--log-level"}) {
     EXPECT_THAT(r.output, HasSubstr(cmd));
   }
 }
 
 TEST(Cli, EachCommandHasHelp) {
   for (const char* cmd : {"quickstart", "demos", "inspect", "train", "eval", "bench", "report",
-                          "view", "render", "perf"}) {
+                          "view", "render", "perf", "slurm", "slurm submit", "slurm status"}) {
     const auto r = RunBcbench(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.output;
     EXPECT_GT(r.output.size(), 80u) << cmd << " help is too thin";
@@ -125,6 +125,57 @@ TEST(Cli, ErrorsReachStderrEvenWithLoggingOff) {
   const auto out = testing::RunBinary("sh -c '" + bin + " inspect /nonexistent.hdf5 2>/dev/null'", "");
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.output, ::testing::Not(HasSubstr("no such file")));
+}
+
+// The main job end to end on the smoke suite: demos -> train -> eval ->
+// probe -> rows -> report, every env x every policy; the main table is
+// printed and the report's files exist. A second run does no training.
+TEST(Cli, QuickstartRunsASuiteThenItsReportAndPrintsTheMainTable) {
+  const std::string out = ScratchDir() + "/qs";
+  const auto r = RunBcbench("--threads 2 quickstart --suite smoke --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("| env | policy | train seeds | episodes | success [95% CI]"));
+  for (const char* env : {"pusht", "claw", "stack"}) {
+    for (const char* policy : {"diffusion", "mlp", "lstm_gmm", "bet", "ibc"}) {
+      EXPECT_THAT(r.output, HasSubstr(std::string("| ") + env + " | " + policy + " | 0 | 2 | "))
+          << env << " x " << policy;
+    }
+  }
+  for (const char* file : {"manifest.json", "episodes.csv", "cells.csv", "probe.csv",
+                           "report/summary.md", "report/success.png", "report/probe_pusht.png"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + file)) << file;
+  }
+  const auto again = RunBcbench("--threads 2 quickstart --suite smoke --out " + out);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("15 complete, 0 to run"));
+}
+
+TEST(Cli, SlurmRefusesBadInputBeforeSubmittingAnything) {
+  const std::string dir = ScratchDir();
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"slurm", "A subcommand is required"},
+      {"slurm status " + dir + "/nowhere", "submit the suite first"},
+      {"slurm submit --out " + dir + "/o", "needs --suite and --out"},
+      {"slurm submit --suite nosuch --out " + dir + "/o", "nosuch"},
+      {"slurm submit --suite smoke --out " + dir + "/o --array-size 99", "exceeds the suite's 15"},
+      {"slurm submit --suite smoke --out " + dir + "/o --cpus 0", "--cpus"},
+      {"slurm submit --resume " + dir + "/nowhere", "submit the suite first"},
+  };
+  for (const auto& c : cases) {
+    const auto r = RunBcbench(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
+  }
+  // No sbatch on the PATH: a clear message, nothing written.
+  const auto r = testing::RunBinary("PATH=/nonexistent " + std::string(BCBENCH_BINARY),
+                                    "slurm submit --suite smoke --out " + dir + "/o");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("sbatch not found"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/o"));
 }
 
 TEST(Cli, DemosThenInspectRoundTrip) {
