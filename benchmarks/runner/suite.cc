@@ -392,6 +392,15 @@ Suite LoadSuiteDefinition(const std::string& name_or_path) {
                                  "them or the path of a suite YAML file",
                                  name_or_path, fmt::join(BuiltinSuiteNames(), ", ")));
   }
+  // Not a FIFO or device: reading one would block or never end.
+  std::error_code ec;
+  if (std::filesystem::exists(name_or_path, ec) &&
+      !std::filesystem::is_regular_file(name_or_path, ec) &&
+      !std::filesystem::is_directory(name_or_path, ec)) {
+    throw SuiteError(fmt::format("--suite {}: not a regular file (a FIFO, socket or device); "
+                                 "pass a suite YAML file",
+                                 name_or_path));
+  }
   std::ifstream in(name_or_path, std::ios::binary);
   if (!in || std::filesystem::is_directory(name_or_path)) {
     throw SuiteError(fmt::format("--suite {}: cannot read the file; pass a suite YAML file or a "

@@ -94,6 +94,8 @@ TEST(Cli, FifosAndDevicesAreRefusedInsteadOfRead) {
   const std::string dir = ScratchDir();
   const std::string fifo = dir + "/pipe";
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string demos = dir + "/d.hdf5";
+  ASSERT_EQ(RunBcbench("demos --env pusht --episodes 2 --out " + demos).exit_code, 0);
   struct Case {
     std::string args;
     std::string says;
@@ -104,6 +106,10 @@ TEST(Cli, FifosAndDevicesAreRefusedInsteadOfRead) {
       {"train --env pusht --policy mlp --data " + fifo + " --out " + dir + "/run",
        "not a regular file"},
       {"eval --checkpoint " + fifo + " --episodes 1", "not a regular file"},
+      {"bench --suite " + fifo + " --out " + dir + "/suite", "not a regular file"},
+      {"bench --suite /dev/zero --out " + dir + "/suite", "not a regular file"},
+      {"train --env pusht --policy mlp --data " + demos + " --out " + dir + "/run --config " + fifo,
+       "not a regular file"},
   };
   for (const auto& c : cases) {
     const auto r = testing::RunBinary("timeout 30 " + std::string(BCBENCH_BINARY), c.args);
@@ -111,6 +117,7 @@ TEST(Cli, FifosAndDevicesAreRefusedInsteadOfRead) {
     EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
   }
   EXPECT_FALSE(std::filesystem::exists(dir + "/run"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/suite"));
 }
 
 // Errors go to stderr and are printed at any --log-level, off included.
