@@ -1,121 +1,25 @@
 #include "benchmarks/runner/rollout.h"
 
 #include <algorithm>
-#include <chrono>
-#include <deque>
 #include <stdexcept>
 
 #include <ATen/Parallel.h>
 
+#include "benchmarks/runner/episode_stepper.h"
+
 namespace bcbench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// One episode in flight: its env, its observation history, the rest of its
-// last chunk and its record.
-struct Slot {
-  std::unique_ptr<Env> env;
-  int index = 0;                            // the policy's episode slot
-  std::deque<std::vector<double>> history;  // newest last, exactly To entries
-  std::vector<std::vector<double>> queued;  // the last chunk's actions after those executed
-  EpisodeRecord record;
-  Clock::time_point start;
-  bool done = false;
-};
-
-void PushObservation(Slot& slot, const std::string& key, int to) {
-  slot.history.push_back(slot.env->Observation(key));
-  while (static_cast<int>(slot.history.size()) > to) slot.history.pop_front();
-}
-
-void StartEpisode(Slot& slot, uint64_t seed, const std::string& key, int to,
-                  const RolloutOptions& options) {
-  slot.env->Reset(seed);
-  slot.record = EpisodeRecord{};
-  slot.record.seed = seed;
-  slot.record.initial_target = slot.env->CommandedTarget();
-  slot.record.initial_effector = slot.env->EffectorPosition();
-  slot.record.max_reward = slot.env->Reward();
-  slot.record.final_reward = slot.env->Reward();
-  slot.record.partial_scores = slot.env->PartialScores();
-  slot.history.clear();
-  slot.queued.clear();
-  // Before the first step the history is padded with the first observation,
-  // as the sampler pads episode starts.
-  const auto first = slot.env->Observation(key);
-  for (int i = 0; i < to; ++i) slot.history.push_back(first);
-  slot.start = Clock::now();
-  slot.done = false;
-  if (options.on_state) options.on_state(*slot.env, seed);
-}
-
-std::vector<double> HoldAction(const Env& env) {
-  if (env.GetActionMode() == ActionMode::kDelta) {
-    return std::vector<double>(static_cast<size_t>(env.ActionSpec().dim()), 0.0);
-  }
-  return env.CommandedTarget();
-}
-
-void StepOnce(Slot& slot, const std::vector<double>& action, const std::string& key, int to,
-              const RolloutOptions& options) {
-  const StepResult r = slot.env->Step(action);
-  EpisodeRecord& rec = slot.record;
-  ++rec.steps;
-  rec.phases.push_back(r.phase);
-  rec.modes.push_back(slot.env->StepMode());
-  rec.targets.push_back(slot.env->CommandedTarget());
-  rec.effector.push_back(slot.env->EffectorPosition());
-  rec.max_reward = std::max(rec.max_reward, r.reward);
-  const auto partial = slot.env->PartialScores();
-  for (size_t i = 0; i < partial.size() && i < rec.partial_scores.size(); ++i) {
-    rec.partial_scores[i].second = std::max(rec.partial_scores[i].second, partial[i].second);
-  }
-  rec.final_reward = r.reward;
-  rec.success = rec.success || r.success;
-  PushObservation(slot, key, to);
-  if (options.on_state) options.on_state(*slot.env, rec.seed);
-  if (r.done || (options.max_steps > 0 && rec.steps >= options.max_steps)) {
-    slot.done = true;
-    rec.mode = slot.env->Mode();
-    rec.wall_seconds = std::chrono::duration<double>(Clock::now() - slot.start).count();
-  }
-}
-
-// Runs the latency steps, then Ta actions of chunk row `b` from index
-// `latency`, until done; keeps the chunk's remaining actions.
-void Execute(Slot& slot, const ActionChunk& chunk, int b, int latency, int ta,
-             const std::string& key, int to, const RolloutOptions& options) {
-  ++slot.record.policy_calls;
-  for (int k = 0; k < latency && !slot.done; ++k) {
-    const auto action = k < static_cast<int>(slot.queued.size())
-                            ? slot.queued[static_cast<size_t>(k)]
-                            : HoldAction(*slot.env);
-    StepOnce(slot, action, key, to, options);
-  }
-  std::vector<std::vector<double>> actions(static_cast<size_t>(chunk.steps));
-  for (int i = 0; i < chunk.steps; ++i) {
-    const float* a =
-        chunk.values.data() + (static_cast<size_t>(b) * chunk.steps + i) * chunk.dim;
-    actions[static_cast<size_t>(i)].assign(a, a + chunk.dim);
-  }
-  for (int k = 0; k < ta && !slot.done; ++k) {
-    StepOnce(slot, actions[static_cast<size_t>(latency + k)], key, to, options);
-  }
-  slot.queued.assign(actions.begin() + latency + ta, actions.end());
-}
-
-ObsHistory Gather(const std::vector<Slot*>& active, int to, int dim) {
+ObsHistory Gather(const std::vector<EpisodeStepper*>& active, const std::vector<int>& slots,
+                  int to, int dim) {
   ObsHistory obs;
   obs.batch = static_cast<int>(active.size());
   obs.steps = to;
   obs.dim = dim;
   obs.values.reserve(static_cast<size_t>(obs.batch) * to * dim);
-  for (const Slot* s : active) {
-    obs.slots.push_back(s->index);
-    for (const auto& frame : s->history) {
-      for (double v : frame) obs.values.push_back(static_cast<float>(v));
-    }
+  for (size_t i = 0; i < active.size(); ++i) {
+    obs.slots.push_back(slots[i]);
+    active[i]->AppendObs(obs.values);
   }
   return obs;
 }
@@ -142,29 +46,29 @@ std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
   const int n = static_cast<int>(options.seeds.size());
   if (n == 0) return {};
   const int width = options.batched ? n : 1;
-  std::vector<Slot> slots(static_cast<size_t>(width));
+  std::vector<EpisodeStepper> steppers;
+  steppers.reserve(static_cast<size_t>(width));
   for (int i = 0; i < width; ++i) {
-    slots[static_cast<size_t>(i)].env = make_env();
-    slots[static_cast<size_t>(i)].index = i;
+    steppers.emplace_back(make_env(), options.obs_key, to, ta, latency, options);
   }
-  const std::string key = options.obs_key.empty() ? slots[0].env->ObsKeys().front()
-                                                  : options.obs_key;
-  const int dim = slots[0].env->ObsSpec(key).dim();
+  const int dim = steppers[0].ObsDim();
 
   std::vector<EpisodeRecord> records;
   records.reserve(static_cast<size_t>(n));
   for (int first = 0; first < n; first += width) {
     const int count = std::min(width, n - first);
-    std::vector<Slot*> active;
+    std::vector<EpisodeStepper*> active;
+    std::vector<int> active_slots;
     for (int i = 0; i < count; ++i) {
-      Slot& s = slots[static_cast<size_t>(i)];
+      EpisodeStepper& s = steppers[static_cast<size_t>(i)];
       const uint64_t seed = options.seeds[static_cast<size_t>(first + i)];
-      StartEpisode(s, seed, key, to, options);
-      policy.StartEpisode(s.index, width, EpisodeStreamSeed(options.policy_seed, seed));
+      s.Start(seed);
+      policy.StartEpisode(i, width, EpisodeStreamSeed(options.policy_seed, seed));
       active.push_back(&s);
+      active_slots.push_back(i);
     }
     while (!active.empty()) {
-      const ActionChunk chunk = policy.Act(Gather(active, to, dim));
+      const ActionChunk chunk = policy.Act(Gather(active, active_slots, to, dim));
       if (chunk.batch != static_cast<int>(active.size()) || chunk.steps != steps) {
         throw std::runtime_error("policy returned a chunk of the wrong shape");
       }
@@ -173,21 +77,25 @@ std::vector<EpisodeRecord> RunEpisodes(const EnvMaker& make_env, Policy& policy,
       // depend on the split.
       at::parallel_for(0, static_cast<int64_t>(active.size()), 1, [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
-          Execute(*active[static_cast<size_t>(b)], chunk, static_cast<int>(b), latency, ta, key,
-                  to, options);
+          EpisodeStepper& s = *active[static_cast<size_t>(b)];
+          s.Decide(chunk, static_cast<int>(b));
+          s.StepDecision();
         }
       });
-      std::vector<Slot*> still;
-      for (Slot* s : active) {
-        if (s->done) {
-          if (options.on_episode) options.on_episode(s->record);
+      std::vector<EpisodeStepper*> still;
+      std::vector<int> still_slots;
+      for (size_t i = 0; i < active.size(); ++i) {
+        if (active[i]->done()) {
+          if (options.on_episode) options.on_episode(active[i]->record());
         } else {
-          still.push_back(s);
+          still.push_back(active[i]);
+          still_slots.push_back(active_slots[i]);
         }
       }
       active.swap(still);
+      active_slots.swap(still_slots);
     }
-    for (int i = 0; i < count; ++i) records.push_back(std::move(slots[static_cast<size_t>(i)].record));
+    for (int i = 0; i < count; ++i) records.push_back(steppers[static_cast<size_t>(i)].TakeRecord());
   }
   return records;
 }
