@@ -4,6 +4,15 @@
 
 namespace bcbench {
 
+std::vector<double> StoredAction(const Env& env, std::vector<double> action) {
+  const SpaceSpec spec = env.ActionSpec();
+  for (size_t i = 0; i < action.size(); ++i) {
+    action[i] = static_cast<float>(action[i]);
+    if (i < spec.low.size()) action[i] = std::clamp(action[i], spec.low[i], spec.high[i]);
+  }
+  return action;
+}
+
 Demo RecordDemo(Env& env, Expert& expert, uint64_t seed) {
   env.Reset(seed);
   expert.Reset(seed);
@@ -18,12 +27,7 @@ Demo RecordDemo(Env& env, Expert& expert, uint64_t seed) {
     // The action is stored as float32, so the env executes exactly the
     // stored value (rounded, then clipped to the action bounds as Step
     // would): replaying the file's actions reproduces the episode bit for bit.
-    std::vector<double> action = expert.Act();
-    const SpaceSpec spec = env.ActionSpec();
-    for (size_t i = 0; i < action.size(); ++i) {
-      action[i] = static_cast<float>(action[i]);
-      if (i < spec.low.size()) action[i] = std::clamp(action[i], spec.low[i], spec.high[i]);
-    }
+    const std::vector<double> action = StoredAction(env, expert.Act());
     const StepResult result = env.Step(action);
     demo.actions.AppendRow(action);
     demo.rewards.push_back(static_cast<float>(result.reward));

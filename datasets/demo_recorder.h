@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "datasets/demo.h"
 #include "envs/env.h"
@@ -15,6 +16,12 @@ namespace bcbench {
 // change), reward, done, phase and the step mode after the step (mode_t); per
 // demo the mode and the seed.
 Demo RecordDemo(Env& env, Expert& expert, uint64_t seed);
+
+// An expert's action as a demo stores it and the env then executes it:
+// rounded to float32 and clipped to the action bounds, so that replaying a
+// file's actions (or watching the expert live) reproduces its episode bit
+// for bit.
+std::vector<double> StoredAction(const Env& env, std::vector<double> action);
 
 // The env_args and label names a demo file of this env carries.
 EnvArgs EnvArgsFor(const Env& env);

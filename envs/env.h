@@ -3,9 +3,11 @@
 // the simulator so diagnostics never depend on what the policy believes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -105,6 +107,14 @@ class Env {
   // Where the effector (agent, claw, gripper) is now, in the target's units:
   // "holding still" in the idle-action metric needs the effector still too.
   virtual std::vector<double> EffectorPosition() const = 0;
+  // Where a commanded target (TargetSpec units) lies in the world, in metres:
+  // the point the effector is driven to. The viewer draws predicted action
+  // chunks through it; nullopt for an env whose targets have no place.
+  virtual std::optional<std::array<double, 3>> TargetWorldPoint(
+      const std::vector<double>& target) const {
+    (void)target;
+    return std::nullopt;
+  }
 
   // The simulator, for the viewer, renderers and `bcbench perf` (which times
   // raw mj_step on the same model). Owned by the env.

@@ -32,8 +32,10 @@ FrameOutputKind FrameOutputKindOf(const std::string& option, const std::string& 
   }
   if (EndsWith(Lower(path), ".png")) return FrameOutputKind::kPngStill;
   if (EndsWith(Lower(path), ".mp4")) return FrameOutputKind::kMp4;
+  if (EndsWith(Lower(path), ".gif")) return FrameOutputKind::kGif;
   throw RenderError(fmt::format("{} '{}': name a folder ending in / (PNG frames), a .png file "
-                                "(one still) or a .mp4 file (a video)",
+                                "(one still), a .mp4 file (a video) or a .gif file (an "
+                                "animation)",
                                 option, path));
 }
 
@@ -58,6 +60,10 @@ FrameOutput::FrameOutput(const std::string& option, std::string path, int width,
       CheckWritableFile(option, path_);
       video_ = std::make_unique<Mp4Writer>(path_, width, height, fps);
       break;
+    case FrameOutputKind::kGif:
+      CheckWritableFile(option, path_);
+      gif_ = std::make_unique<GifWriter>(path_, width, height, fps);
+      break;
   }
 }
 
@@ -71,6 +77,9 @@ void FrameOutput::Add(const Image& frame) {
       break;
     case FrameOutputKind::kMp4:
       video_->Write(frame);
+      break;
+    case FrameOutputKind::kGif:
+      gif_->Write(frame);
       break;
   }
   ++frames_;
@@ -98,6 +107,9 @@ void FrameOutput::Finish() {
     case FrameOutputKind::kMp4:
       video_->Finish();
       break;
+    case FrameOutputKind::kGif:
+      gif_->Finish();
+      break;
   }
 }
 
@@ -113,6 +125,8 @@ std::string FrameOutput::Description() const {
       return fmt::format("the last of {} frames as {}", frames_, path_);
     case FrameOutputKind::kMp4:
       return fmt::format("{} frames as the video {}", frames_, path_);
+    case FrameOutputKind::kGif:
+      return fmt::format("{} frames as the animated GIF {}", frames_, path_);
   }
   return path_;
 }

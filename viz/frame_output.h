@@ -2,20 +2,22 @@
 //   DIR/ (or an existing folder)  one PNG per frame, DIR/frame_00000.png, ...
 //   F.png                         one still: the last frame
 //   F.mp4                         an H.264 video through ffmpeg (video_writer.h)
+//   F.gif                         an animated GIF through giflib (gif_writer.h)
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "viz/gif_writer.h"
 #include "viz/image.h"
 #include "viz/video_writer.h"
 
 namespace bcbench {
 
-enum class FrameOutputKind { kPngFrames, kPngStill, kMp4 };
+enum class FrameOutputKind { kPngFrames, kPngStill, kMp4, kGif };
 
-// Throws RenderError naming `option` and the three accepted forms.
+// Throws RenderError naming `option` and the accepted forms.
 FrameOutputKind FrameOutputKindOf(const std::string& option, const std::string& path);
 // "frame_00042.png": frame k of a PNG folder.
 std::string FrameFileName(size_t index);
@@ -45,6 +47,7 @@ class FrameOutput {
   size_t frames_ = 0;
   std::optional<Image> last_;         // the still
   std::unique_ptr<Mp4Writer> video_;  // MP4 only
+  std::unique_ptr<GifWriter> gif_;    // GIF only
   size_t removed_stale_ = 0;
 };
 

@@ -1,7 +1,6 @@
 #include "viz/offscreen_renderer.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include <GLFW/glfw3.h>  // and through it GL/gl.h: the framebuffer limits
 #include <fmt/format.h>
@@ -10,10 +9,6 @@
 
 namespace bcbench {
 namespace {
-
-// Room for every geom MuJoCo may add to a scene of the suite's envs
-// (bodies' geoms plus decorations such as contact points when enabled).
-constexpr int kMaxSceneGeoms = 2000;
 
 const RenderOptions& Validated(const RenderOptions& options) {
   if (options.width < 1 || options.height < 1) {
@@ -66,48 +61,27 @@ OffscreenRenderer::OffscreenRenderer(const mjModel* model, const RenderOptions& 
       options_(Validated(options)),
       window_(HiddenWindow(options)),
       sized_model_(SizedModel(model, options)),
-      scene_(model, kMaxSceneGeoms),
-      context_(sized_model_.get(), options.font_scale),
-      camera_(ChooseCamera(model, options.camera)),
-      scratch_(MakeData(model)) {
+      view_(model, options.camera),
+      context_(sized_model_.get(), options.font_scale) {
   if (context_.get()->offFBO == 0) {
     throw RenderError("MuJoCo could not make its offscreen framebuffer (OpenGL lacks "
                       "ARB_framebuffer_object?)");
   }
-  mjv_defaultOption(&option_);
   mjr_setBuffer(mjFB_OFFSCREEN, context_.get());
   if (context_.get()->currentBuffer != mjFB_OFFSCREEN) {
     throw RenderError("MuJoCo could not select its offscreen framebuffer");
   }
 }
 
-Image OffscreenRenderer::Render(const mjData* data, const OverlayText* overlay) {
+Image OffscreenRenderer::Render(const mjData* data, const OverlayText* overlay,
+                               const ChunkDrawing* chunk) {
   window_.MakeCurrent();
-  mj_copyData(scratch_.get(), model_, data);
-  // Positions, cameras and lights follow from the state (qpos, mocap) by
-  // mj_forward; an env that steps its own way need not have run it since its
-  // last step (Push-T skips MuJoCo's solve in free substeps). The copy is
-  // ours, so the env's data is left exactly as it was.
-  mj_forward(model_, scratch_.get());
-  mjv_updateScene(model_, scratch_.get(), &option_, nullptr, &camera_, mjCAT_ALL, scene_.get());
+  view_.Update(data, chunk);
   const mjrRect viewport = {0, 0, options_.width, options_.height};
   mjr_setBuffer(mjFB_OFFSCREEN, context_.get());
-  mjr_render(viewport, scene_.get(), context_.get());
+  mjr_render(viewport, view_.scene(), context_.get());
   if (overlay != nullptr) DrawOverlay(*overlay, viewport, context_.get());
-
-  Image image;
-  image.width = options_.width;
-  image.height = options_.height;
-  image.rgb.resize(static_cast<size_t>(image.width) * image.height * 3);
-  std::vector<uint8_t> bottom_up(image.rgb.size());
-  mjr_readPixels(bottom_up.data(), nullptr, viewport, context_.get());
-  // OpenGL's rows start at the bottom of the image; Image's at the top.
-  const size_t row = static_cast<size_t>(image.width) * 3;
-  for (int y = 0; y < image.height; ++y) {
-    std::memcpy(image.rgb.data() + static_cast<size_t>(y) * row,
-                bottom_up.data() + static_cast<size_t>(image.height - 1 - y) * row, row);
-  }
-  return image;
+  return ReadImage(viewport, context_.get());
 }
 
 }  // namespace bcbench

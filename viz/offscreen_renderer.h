@@ -14,6 +14,7 @@
 #include "viz/image.h"
 #include "viz/overlay.h"
 #include "viz/render_handles.h"
+#include "viz/scene_view.h"
 
 namespace bcbench {
 
@@ -46,12 +47,14 @@ class OffscreenRenderer {
   // camera, with `overlay` on top when given, and reads it back top-down.
   // Draws a copy of `data`, completed by mj_forward: the env's own data is
   // not touched and need not be forward-computed.
-  Image Render(const mjData* data, const OverlayText* overlay = nullptr);
+  // `chunk`: the predicted action chunk to draw into the scene, or none.
+  Image Render(const mjData* data, const OverlayText* overlay = nullptr,
+               const ChunkDrawing* chunk = nullptr);
 
   // The scene of the last frame (its cameras project points: ProjectToImage).
-  const mjvScene& Scene() const { return *scene_.get(); }
-  const mjvCamera& Camera() const { return camera_; }
-  std::string CameraDescription() const { return DescribeCamera(model_, camera_); }
+  const mjvScene& Scene() const { return view_.scene(); }
+  const mjvCamera& Camera() const { return view_.camera(); }
+  std::string CameraDescription() const { return DescribeCamera(model_, view_.camera()); }
   int width() const { return options_.width; }
   int height() const { return options_.height; }
 
@@ -60,11 +63,8 @@ class OffscreenRenderer {
   RenderOptions options_;
   GlWindow window_;
   MjModelPtr sized_model_;  // the model with offwidth/offheight fitting the image
-  MjvSceneHandle scene_;
+  SceneView view_;
   MjrContextHandle context_;
-  mjvOption option_;
-  mjvCamera camera_;
-  MjDataPtr scratch_;  // the copy of the data a frame is drawn from
 };
 
 }  // namespace bcbench

@@ -1,9 +1,9 @@
 // One episode rendered to frames, as `bcbench render` runs it: the scripted
-// expert, a trained policy (through the evaluation runner, one episode), or a
-// recorded demo replayed. The episode is first run to the end, keeping the
-// env's SimState after its reset and after every control step; then each
-// kept state is restored into the env and drawn with its labels, so the three
-// sources share one rendering path.
+// expert, a trained policy (through the evaluation runner's stepper), or a
+// recorded demo replayed (viz/live_episode.h). The episode is first run to
+// the end, keeping the env's SimState and the policy's predicted chunk after
+// its start and after every control step; then each kept state is restored
+// into the env and drawn with its labels and chunk.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +24,14 @@ struct RenderEpisodeSpec {
   std::string checkpoint;   // a policy (run folder or checkpoint.pt); empty: none
   std::string replay;       // a demo file; empty: none
   int demo = 0;             // replay: data/demo_<demo>
-  uint64_t seed = 0;        // episode seed (expert, policy; replay of a demo without states)
+  uint64_t seed = 0;        // episode seed (expert, policy)
   uint64_t policy_seed = 0;
   std::string device = "cpu";
   std::string out;          // DIR/, F.png or F.mp4 (frame_output.h)
   RenderOptions render;
   bool overlay = true;
+  bool draw_chunks = true;  // a policy's predicted action chunk, drawn in the scene
+  int chunk_samples = 1;    // chunk samples drawn per decision (the first is executed)
   int every = 1;      // render every N-th control step (and always the last)
   int max_steps = 0;  // > 0: stop the episode after this many control steps
   // Progress: a policy's control steps so far (with the episode's step

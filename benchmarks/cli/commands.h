@@ -94,6 +94,8 @@ struct RenderArgs {
   int every = 1;
   int steps = 0;  // 0: the whole episode
   bool no_overlay = false;
+  bool no_chunks = false;
+  int samples = 1;
   std::vector<std::string> env_opts;  // key=value
   std::string device = "cpu";
   uint64_t policy_seed = 0;
@@ -113,6 +115,7 @@ void AddTrainCommand(CLI::App& app, CommandActions& actions);
 void AddEvalCommand(CLI::App& app, CommandActions& actions);
 void AddPoliciesCommand(CLI::App& app, CommandActions& actions);
 void AddRenderCommand(CLI::App& app, CommandActions& actions);
+void AddViewCommand(CLI::App& app, CommandActions& actions);
 void AddReportCommand(CLI::App& app, CommandActions& actions);
 void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions& global);
 void AddSlurmCommand(CLI::App& app, CommandActions& actions);
@@ -130,7 +133,5 @@ struct BenchArgs {
 // Runs a suite as `bcbench bench` does (quickstart can call it); returns the
 // number of cells that failed (their logs are named in the output).
 size_t RunSuite(const BenchArgs& args, const GlobalOptions& global);
-// Subcommands whose features arrive in later issues: they explain and exit 2.
-void AddPendingCommands(CLI::App& app, CommandActions& actions);
 
 }  // namespace bcbench

@@ -58,10 +58,10 @@ int main(int argc, char** argv) {
   bcbench::AddEvalCommand(app, actions);
   bcbench::AddPoliciesCommand(app, actions);
   bcbench::AddRenderCommand(app, actions);
+  bcbench::AddViewCommand(app, actions);
   bcbench::AddReportCommand(app, actions);
   bcbench::AddBenchCommand(app, actions, global);
   bcbench::AddSlurmCommand(app, actions);
-  bcbench::AddPendingCommands(app, actions);
   bcbench::AddPerfCommand(app, actions, global);
 
   // Log lines (progress, warnings, errors) go to stderr; stdout carries only

@@ -26,6 +26,11 @@ void RunRender(const RenderArgs& a) {
   spec.render.height = a.height;
   spec.render.camera = a.camera;
   spec.overlay = !a.no_overlay;
+  spec.draw_chunks = !a.no_chunks;
+  spec.chunk_samples = a.samples;
+  if (a.samples > 1 && a.checkpoint.empty()) {
+    throw UsageError("--samples draws a policy's predicted chunks: it needs --checkpoint DIR");
+  }
   spec.every = a.every;
   spec.max_steps = a.steps;
   // Progress lines once a second at most: the episode's steps, then frames.
@@ -52,8 +57,10 @@ void AddRenderCommand(CLI::App& app, CommandActions& actions) {
       "render",
       "Render one episode headless: the scripted expert (default), a trained policy "
       "(--checkpoint) or a recorded demo (--replay F --demo k), with overlays (env, policy, "
-      "step, reward, success, phase, mode). --out DIR/ writes DIR/frame_00000.png ..., F.png "
-      "the last frame, F.mp4 a video (needs the ffmpeg program). Needs an X display; on a "
+      "step, reward, success, phase, mode) and a policy's predicted action chunk drawn in the "
+      "scene (executed Ta steps in red). --out DIR/ writes DIR/frame_00000.png ..., F.png the "
+      "last frame, F.gif an animated GIF, F.mp4 a video (needs the ffmpeg program). Needs an "
+      "X display; on a "
       "machine without one run `xvfb-run -a bcbench render ...`.");
   cmd->add_option("--env", a->env,
                   "environment (required for the expert; taken from the checkpoint or demo "
@@ -70,7 +77,8 @@ void AddRenderCommand(CLI::App& app, CommandActions& actions) {
                   "episode seed of the expert or policy (a replay shows the demo's own episode)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--out", a->out, "DIR/ (PNG frames), F.png (the last frame) or F.mp4")
+  cmd->add_option("--out", a->out,
+                  "DIR/ (PNG frames), F.png (the last frame), F.gif (animation) or F.mp4 (video)")
       ->required();
   cmd->add_option("--width", a->width, "image width, pixels")
       ->check(CLI::Range(16, 8192))
@@ -88,6 +96,12 @@ void AddRenderCommand(CLI::App& app, CommandActions& actions) {
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   cmd->add_flag("--no-overlay", a->no_overlay, "frames without the text overlay");
+  cmd->add_flag("--no-chunks", a->no_chunks, "do not draw the policy's predicted action chunks");
+  cmd->add_option("--samples", a->samples,
+                  "predicted chunks drawn per decision: the executed one plus samples from other "
+                  "random streams")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--env-opt", a->env_opts,
                   "env option key=value (repeatable; over the checkpoint's or demo file's)");
   cmd->add_option("--device", a->device, "policy device: cpu or cuda")->capture_default_str();

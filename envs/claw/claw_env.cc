@@ -185,6 +185,12 @@ double ClawEnv::JawOpening() const {
   return pad_gap_open_ - data_->qpos[qpos_[kLeft]] - data_->qpos[qpos_[kRight]];
 }
 
+std::optional<std::array<double, 3>> ClawEnv::TargetWorldPoint(
+    const std::vector<double>& target) const {
+  if (target.size() < 3) return std::nullopt;
+  return std::array<double, 3>{target[0], target[1], target[2]};
+}
+
 std::vector<double> ClawEnv::EffectorPosition() const {
   const auto claw = ClawPosition();
   const double closing =

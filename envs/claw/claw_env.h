@@ -124,6 +124,9 @@ class ClawEnv : public Env {
   }
   // Grasp centre (m) and the jaws' closing as a fraction of their stroke, in
   // the target's units.
+  // (x, y, z) of the target is the claw body's frame: the gantry's slide joints start at the world origin.
+  std::optional<std::array<double, 3>> TargetWorldPoint(
+      const std::vector<double>& target) const override;
   std::vector<double> EffectorPosition() const override;
 
   const mjModel* Model() const override { return model_.get(); }

@@ -483,6 +483,12 @@ int PushTEnv::ModeFromState(const pusht::Pose2& block, pusht::Vec2 agent) {
   return x < 0.0 ? kLeft : kRight;
 }
 
+std::optional<std::array<double, 3>> PushTEnv::TargetWorldPoint(
+    const std::vector<double>& target) const {
+  if (target.size() < 2) return std::nullopt;
+  return std::array<double, 3>{target[0] / kPxPerMetre, target[1] / kPxPerMetre, 0.0};
+}
+
 std::vector<double> PushTEnv::Observation(const std::string& key) const {
   const pusht::Pose2 block = BlockPose();
   const pusht::Vec2 agent = AgentPosition();

@@ -131,6 +131,9 @@ class PushTEnv : public Env {
     const pusht::Vec2 p = AgentPosition();
     return {p.x, p.y};
   }
+  // px to metres (1 px = 1 mm), in the plane, where the agent disc's centre moves.
+  std::optional<std::array<double, 3>> TargetWorldPoint(
+      const std::vector<double>& target) const override;
   ActionMode GetActionMode() const override { return config_.action_mode; }
 
   void Reset(uint64_t seed) override;

@@ -505,6 +505,12 @@ std::vector<double> StackEnv::CommandedTarget() const {
   return std::vector<double>(target_.begin(), target_.end());
 }
 
+std::optional<std::array<double, 3>> StackEnv::TargetWorldPoint(
+    const std::vector<double>& target) const {
+  if (target.size() < 3) return std::nullopt;
+  return std::array<double, 3>{target[0], target[1], target[2]};
+}
+
 std::vector<double> StackEnv::EffectorPosition() const {
   const GripperPose g = Gripper();
   // The jaws' opening in grip units (0 open, 1 closed), as the target's grip.

@@ -156,6 +156,9 @@ class StackEnv : public Env {
   std::vector<std::pair<std::string, double>> PartialScores() const override;
 
   std::vector<double> CommandedTarget() const override;
+  // (x, y, z) of the target is the gripper body's frame: its slide joints start at the world origin.
+  std::optional<std::array<double, 3>> TargetWorldPoint(
+      const std::vector<double>& target) const override;
   std::vector<double> EffectorPosition() const override;
 
   const mjModel* Model() const override { return model_.get(); }

@@ -34,14 +34,6 @@ TEST(Cli, EachCommandHasHelp) {
   }
 }
 
-TEST(Cli, PendingCommandsSaySoAndExitTwo) {
-  for (const char* cmd : {"view --env pusht"}) {
-    const auto r = RunBcbench(cmd);
-    EXPECT_EQ(r.exit_code, 2) << cmd;
-    EXPECT_THAT(r.output, HasSubstr("not available yet")) << cmd;
-  }
-}
-
 TEST(Cli, UnknownCommandOrOptionExitsTwo) {
   EXPECT_EQ(RunBcbench("frobnicate").exit_code, 2);
   EXPECT_EQ(RunBcbench("inspect --no-such-option x.hdf5").exit_code, 2);

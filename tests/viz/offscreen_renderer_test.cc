@@ -15,86 +15,21 @@
 #include "envs/pusht/pusht_env.h"
 #include "envs/registry.h"
 #include "support/test_support.h"
+#include "viz/scene_checks.h"
 #include "viz/offscreen_renderer.h"
+#include "viz/chunk_geoms.h"
 #include "viz/render_error.h"
 
 namespace bcbench {
 namespace {
 
 using ::testing::HasSubstr;
-
-using Rgb = std::array<double, 3>;
-
-// The colour of a model material, 0..255.
-Rgb MaterialColour(const mjModel* m, const char* name) {
-  const int id = mj_name2id(m, mjOBJ_MATERIAL, name);
-  EXPECT_GE(id, 0) << name;
-  return {255.0 * m->mat_rgba[4 * id], 255.0 * m->mat_rgba[4 * id + 1],
-          255.0 * m->mat_rgba[4 * id + 2]};
-}
-
-double Distance(const uint8_t* p, const Rgb& c) {
-  return std::sqrt((p[0] - c[0]) * (p[0] - c[0]) + (p[1] - c[1]) * (p[1] - c[1]) +
-                   (p[2] - c[2]) * (p[2] - c[2]));
-}
-
-// Push-T's opaque materials: a rendered pixel is attributed to the nearest
-// in colour (the MJCF's lighting draws a top face at its material's colour).
-const char* kMaterials[] = {"floor", "wall", "block", "agent"};
-
-std::string NearestMaterial(const mjModel* m, const uint8_t* pixel) {
-  std::string best;
-  double best_distance = 1e9;
-  for (const char* name : kMaterials) {
-    const double d = Distance(pixel, MaterialColour(m, name));
-    if (d < best_distance) best_distance = d, best = name;
-  }
-  return best;
-}
-
-// How many pixels within `radius` of `at` are nearest to `material`, of how many.
-std::pair<int, int> MaterialAround(const mjModel* m, const Image& image, ImagePoint at,
-                                   const char* material, int radius = 3) {
-  int hits = 0, total = 0;
-  for (int dy = -radius; dy <= radius; ++dy) {
-    for (int dx = -radius; dx <= radius; ++dx) {
-      const int x = static_cast<int>(std::floor(at.x)) + dx;
-      const int y = static_cast<int>(std::floor(at.y)) + dy;
-      if (x < 0 || y < 0 || x >= image.width || y >= image.height) continue;
-      ++total;
-      if (NearestMaterial(m, image.pixel(x, y)) == material) ++hits;
-    }
-  }
-  return {hits, total};
-}
+using namespace testing;  // NOLINT: the scene checks
 
 ImagePoint Project(const OffscreenRenderer& renderer, const mjtNum world[3]) {
   const auto p = ProjectToImage(renderer.Scene(), world, renderer.width(), renderer.height());
   EXPECT_TRUE(p.has_value());
   return p.value_or(ImagePoint{-1, -1});
-}
-
-// World points (metres) of Push-T's parts from the env's own state (px, rad;
-// 1 px = 1 mm), not from mjData: the T's boxes have their top faces 50 mm
-// above the plane, the bar's centre at (0, 15) px and the stem's at (0, 75)
-// px in the block frame (pusht.xml); the agent's sphere is centred in the plane.
-std::array<mjtNum, 3> OnTheT(const PushTEnv& env, double local_x, double local_y) {
-  const pusht::Pose2 pose = env.BlockPose();
-  const double c = std::cos(pose.angle), s = std::sin(pose.angle);
-  return {(pose.x + c * local_x - s * local_y) / 1000.0,
-          (pose.y + s * local_x + c * local_y) / 1000.0, 0.05};
-}
-std::array<mjtNum, 3> AgentCentre(const PushTEnv& env) {
-  const pusht::Vec2 p = env.AgentPosition();
-  return {p.x / 1000.0, p.y / 1000.0, 0.0};
-}
-
-int DifferingPixels(const Image& a, const Image& b) {
-  int n = 0;
-  for (size_t i = 0; i < a.rgb.size(); i += 3) {
-    if (a.rgb[i] != b.rgb[i] || a.rgb[i + 1] != b.rgb[i + 1] || a.rgb[i + 2] != b.rgb[i + 2]) ++n;
-  }
-  return n;
 }
 
 class PushTRender : public ::testing::Test {
@@ -309,6 +244,62 @@ TEST_F(PushTRender, OverlayIsDrawnInTheTopLeftCornerOnly) {
   }
   EXPECT_GT(top_left, 2000) << "the overlay's box and text";
   EXPECT_EQ(elsewhere, 0);
+}
+
+}  // namespace
+}  // namespace bcbench
+
+namespace bcbench {
+namespace {
+
+// How many pixels within `radius` of `at` are within 60 (of 441) of `rgba`.
+int ColourAround(const Image& image, ImagePoint at, const float rgba[4], int radius) {
+  const testing::Rgb c = {255.0 * rgba[0], 255.0 * rgba[1], 255.0 * rgba[2]};
+  int hits = 0;
+  for (int dy = -radius; dy <= radius; ++dy) {
+    for (int dx = -radius; dx <= radius; ++dx) {
+      const int x = static_cast<int>(at.x) + dx, y = static_cast<int>(at.y) + dy;
+      if (x < 0 || y < 0 || x >= image.width || y >= image.height) continue;
+      if (testing::Distance(image.pixel(x, y), c) < 60) ++hits;
+    }
+  }
+  return hits;
+}
+
+// A hand-made chunk drawn into Push-T's scene: the executed actions in red
+// and the rest of the executed sample in orange, each where its world point
+// projects; another sample in blue; nothing red where no chunk was drawn.
+TEST(ChunkGeoms, ExecutedAndPlannedActionsAndOtherSamplesAreDrawnWhereTheyProject) {
+  auto env = MakeEnv("pusht");
+  env->Reset(0);
+  ChunkDrawing chunk;
+  std::vector<std::array<double, 3>> executed, other;
+  for (int i = 0; i < 8; ++i) {
+    executed.push_back({0.10 + 0.02 * i, 0.40, 0.015});  // along y = 400 px
+    other.push_back({0.10 + 0.02 * i, 0.10, 0.015});     // along y = 100 px
+  }
+  chunk.samples = {executed, other};
+  chunk.executed_first = 0;
+  chunk.executed_count = 4;
+  OffscreenRenderer renderer(env->Model(), RenderOptions{});
+  const Image plain = renderer.Render(env->Data());
+  const Image drawn = renderer.Render(env->Data(), nullptr, &chunk);
+  for (int i = 0; i < 8; ++i) {
+    const ImagePoint p = Project(renderer, executed[static_cast<size_t>(i)].data());
+    const float* colour = i < 4 ? kExecutedChunkRgba : kPlannedChunkRgba;
+    EXPECT_GT(ColourAround(drawn, p, colour, 2), 5) << "action " << i;
+    EXPECT_EQ(ColourAround(plain, p, kExecutedChunkRgba, 2), 0) << "action " << i;
+    const ImagePoint q = Project(renderer, other[static_cast<size_t>(i)].data());
+    EXPECT_GT(ColourAround(drawn, q, kOtherSampleRgba, 2), 0) << "other sample, action " << i;
+  }
+  // The scene holds a sphere per action and a segment between neighbours.
+  mjvScene scene;
+  mjv_defaultScene(&scene);
+  mjv_makeScene(env->Model(), &scene, 100);
+  EXPECT_EQ(AddChunkGeoms(chunk, env->Model()->stat.extent, &scene), 2 * (8 + 7));
+  scene.ngeom = scene.maxgeom - 3;  // a full scene takes what fits
+  EXPECT_EQ(AddChunkGeoms(chunk, env->Model()->stat.extent, &scene), 3);
+  mjv_freeScene(&scene);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `bcbench render` through the real binary: frames of the expert, a policy or
 // a replayed demo with the expected count, size and motion; a still; MP4 when
 // ffmpeg is installed; exit 2 with the fix for bad input and for no display.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -11,13 +12,17 @@
 #include "datasets/demo_file.h"
 #include "support/cli_checks.h"
 #include "support/test_support.h"
+#include "viz/scene_checks.h"
+#include "viz/chunk_geoms.h"
 #include "viz/frame_output.h"
+#include "viz/gif_writer.h"
 #include "viz/image.h"
 #include "viz/video_writer.h"
 
 namespace bcbench {
 namespace {
 
+using testing::DifferingPixels;
 using testing::RunBcbench;
 using testing::ScratchDir;
 using ::testing::HasSubstr;
@@ -28,14 +33,6 @@ std::vector<Image> ReadFrames(const std::string& dir) {
     frames.push_back(ReadPng(dir + "/" + FrameFileName(k)));
   }
   return frames;
-}
-
-int DifferingPixels(const Image& a, const Image& b) {
-  int n = 0;
-  for (size_t i = 0; i < a.rgb.size(); i += 3) {
-    if (!std::equal(a.rgb.begin() + i, a.rgb.begin() + i + 3, b.rgb.begin() + i)) ++n;
-  }
-  return n;
 }
 
 TEST(RenderCli, ExpertEpisodeWritesOneFramePerRenderedStep) {
@@ -108,6 +105,67 @@ TEST(RenderCli, PolicyCheckpointIsRenderedThroughTheEvaluationRunner) {
   const auto wrong = RunBcbench("render --checkpoint " + run + " --env claw --out " + dir + "/x.png");
   EXPECT_EQ(wrong.exit_code, 2) << wrong.output;
   EXPECT_THAT(wrong.output, HasSubstr("pusht"));
+}
+
+TEST(RenderCli, GifHasEveryFrameAtTheControlRateAndLoops) {
+  const std::string dir = ScratchDir();
+  const auto r = RunBcbench("render --env pusht --seed 3 --steps 12 --width 96 --height 80 "
+                            "--out " + dir + "/episode.gif");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("13 frames as the animated GIF"));
+  const GifAnimation gif = ReadGif(dir + "/episode.gif");
+  EXPECT_EQ(gif.width, 96);
+  EXPECT_EQ(gif.height, 80);
+  ASSERT_EQ(gif.frames.size(), 13u) << "steps 0..12";
+  EXPECT_TRUE(gif.loops);
+  for (const int delay : gif.delays) EXPECT_EQ(delay, 10) << "Push-T runs at 10 Hz";
+  for (size_t k = 1; k < gif.frames.size(); ++k) {
+    EXPECT_GT(DifferingPixels(gif.frames[k - 1], gif.frames[k]), 10) << "frame " << k;
+  }
+  // Each frame is the PNG frame reduced to 256 colours: close, pixel by pixel.
+  ASSERT_EQ(RunBcbench("render --env pusht --seed 3 --steps 12 --width 96 --height 80 --out " +
+                       dir + "/png/").exit_code, 0);
+  const auto png = ReadFrames(dir + "/png");
+  ASSERT_EQ(png.size(), gif.frames.size());
+  for (size_t k = 0; k < png.size(); k += 6) {
+    double error = 0;
+    for (size_t i = 0; i < png[k].rgb.size(); ++i) {
+      error += std::abs(static_cast<int>(png[k].rgb[i]) - static_cast<int>(gif.frames[k].rgb[i]));
+    }
+    EXPECT_LT(error / static_cast<double>(png[k].rgb.size()), 4.0) << "frame " << k;
+  }
+}
+
+TEST(RenderCli, PolicyChunksAreDrawnUnlessTurnedOff) {
+  const std::string dir = ScratchDir();
+  const std::string demos = testing::RecordPushTDemos(dir, 2);
+  const std::string run = dir + "/run";
+  ASSERT_EQ(RunBcbench("train --env pusht --policy mlp --data " + demos + " --out " + run +
+                       " --set hidden_dims=32,32 --set batch_size=16 --set warmup_steps=2 "
+                       "--steps 20").exit_code, 0);
+  const std::string common = " --seed 100000 --steps 3 --width 160 --height 160 --no-overlay --out ";
+  ASSERT_EQ(RunBcbench("render --checkpoint " + run + common + dir + "/chunks.png").exit_code, 0);
+  const auto off = RunBcbench("render --checkpoint " + run + " --no-chunks" + common + dir +
+                              "/plain.png");
+  ASSERT_EQ(off.exit_code, 0) << off.output;
+  const auto count = [](const Image& image, const float rgba[4]) {
+    int n = 0;
+    for (size_t i = 0; i < image.rgb.size(); i += 3) {
+      const double d = std::hypot(image.rgb[i] - 255.0 * rgba[0], image.rgb[i + 1] - 255.0 * rgba[1],
+                                  image.rgb[i + 2] - 255.0 * rgba[2]);
+      if (d < 60) ++n;
+    }
+    return n;
+  };
+  const Image chunks = ReadPng(dir + "/chunks.png"), plain = ReadPng(dir + "/plain.png");
+  EXPECT_GT(count(chunks, kExecutedChunkRgba), 20) << "no executed actions drawn";
+  EXPECT_EQ(count(plain, kExecutedChunkRgba), 0);
+  // The chunk changes nothing else: the agent and T are where they were.
+  EXPECT_LT(DifferingPixels(chunks, plain), 160 * 160 / 4);
+  // --samples needs a policy.
+  const auto bad = RunBcbench("render --env pusht --samples 3 --out " + dir + "/x.png");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("--samples"));
 }
 
 TEST(RenderCli, Mp4HasEveryFrameAtTheControlRate) {
