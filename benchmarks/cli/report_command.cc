@@ -20,11 +20,20 @@ void AddReportCommand(CLI::App& app, CommandActions& actions) {
   cmd->add_option("DIR", options->dir, "suite output folder (manifest.json, cells.csv, ...)")
       ->required();
   cmd->add_option("--out", options->out_dir, "report folder (default DIR/report)");
+  cmd->add_flag("--renders", options->renders,
+                "also render one evaluation episode per method of the main table as an animated "
+                "GIF (REPORT/rollouts/, predicted chunks drawn) and show them in summary.md; "
+                "needs an X display (`xvfb-run -a bcbench report DIR --renders`)");
+  cmd->add_option("--render-seed", options->render_seed, "episode seed of the rendered rollouts")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   actions["report"] = [options]() {
     const ReportOutcome outcome = WriteReport(*options);
     fmt::print("{}\n", outcome.main_table);
     for (const auto& note : outcome.notes) spdlog::warn("{}", note);
-    spdlog::info("report: {} ({} figures)", outcome.summary_path, outcome.figure_paths.size());
+    spdlog::info("report: {} ({} figures{})", outcome.summary_path, outcome.figure_paths.size(),
+                 options->renders ? fmt::format(", {} rollouts", outcome.rollout_paths.size())
+                                  : std::string());
   };
 }
 

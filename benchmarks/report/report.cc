@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -11,6 +12,8 @@
 #include "benchmarks/report/suite_data.h"
 #include "benchmarks/report/summary.h"
 #include "datasets/atomic_file.h"
+#include "viz/render_episode.h"
+#include "viz/render_error.h"
 
 namespace bcbench {
 namespace {
@@ -44,6 +47,78 @@ std::vector<std::string> AbsentFigureNotes(const SuiteData& data,
     notes.push_back("no probe figure: probe.csv has no rollouts");
   }
   return notes;
+}
+
+// One rendered evaluation episode per main-table cell with a checkpoint, as
+// a Markdown section (env rows, method columns); notes say what is missing.
+std::string RolloutsSection(const SuiteData& data, const ReportOptions& options,
+                            const std::string& out_dir, ReportOutcome& outcome) {
+  namespace fs = std::filesystem;
+  const std::vector<const CellResult*> cells = MainTableCells(data);
+  std::vector<std::string> envs, methods;
+  std::map<std::pair<std::string, std::string>, std::string> shown;
+  std::vector<std::string> without_checkpoint;
+  std::string failure;
+  for (const CellResult* cell : cells) {
+    const std::string method = MethodLabel(*cell, cells);
+    if (std::find(envs.begin(), envs.end(), cell->env) == envs.end()) envs.push_back(cell->env);
+    if (std::find(methods.begin(), methods.end(), method) == methods.end()) {
+      methods.push_back(method);
+    }
+    const fs::path checkpoint = fs::path(options.dir) / "cells" / cell->cell / "train";
+    std::error_code ec;
+    if (!fs::exists(checkpoint / "checkpoint.pt", ec)) {
+      without_checkpoint.push_back(cell->cell);
+      continue;
+    }
+    if (!failure.empty()) continue;
+    RenderEpisodeSpec spec;
+    spec.checkpoint = checkpoint.string();
+    spec.seed = options.render_seed;
+    spec.render.width = 256;
+    spec.render.height = 256;
+    spec.every = 2;
+    const std::string name = "rollouts/" + cell->cell + ".gif";
+    spec.out = (fs::path(out_dir) / name).string();
+    try {
+      spdlog::info("report: rendering {} (seed {})", cell->cell, options.render_seed);
+      const RenderEpisodeResult r = RenderEpisode(spec);
+      shown[{cell->env, method}] = fmt::format("![{} on {}]({})<br>{} steps, success {}, final "
+                                               "reward {:.2f}",
+                                               method, cell->env, name, r.steps,
+                                               r.success ? "yes" : "no", r.final_reward);
+      outcome.rollout_paths.push_back(spec.out);
+    } catch (const std::exception& e) {  // no display, a torn checkpoint, ...
+      failure = fmt::format("rollouts not rendered from {} on: {}", cell->cell, e.what());
+    }
+  }
+  if (!failure.empty()) outcome.notes.push_back(failure);
+  if (!without_checkpoint.empty()) {
+    std::string list;
+    for (const auto& id : without_checkpoint) list += (list.empty() ? "" : ", ") + id;
+    outcome.notes.push_back(fmt::format("no rollout for {} cell(s) without a checkpoint in "
+                                        "cells/<id>/train: {}",
+                                        without_checkpoint.size(), list));
+  }
+  std::string md = fmt::format(
+      "\n## Rollouts\n\nOne evaluation episode per method (seed {}, the EMA weights as "
+      "`bcbench eval` runs them), rendered by `bcbench report --renders`: each decision's "
+      "predicted action chunk is drawn in the scene, the executed actions red, the rest "
+      "orange.\n\n| env |",
+      options.render_seed);
+  for (const auto& m : methods) md += " " + m + " |";
+  md += "\n|---|";
+  for (size_t i = 0; i < methods.size(); ++i) md += "---|";
+  md += "\n";
+  for (const auto& env : envs) {
+    md += "| " + env + " |";
+    for (const auto& m : methods) {
+      const auto it = shown.find({env, m});
+      md += " " + (it == shown.end() ? std::string("-") : it->second) + " |";
+    }
+    md += "\n";
+  }
+  return md;
 }
 
 }  // namespace
@@ -82,7 +157,12 @@ ReportOutcome WriteReport(const ReportOptions& options) {
                                           f.name, f.name));
     }
   }
-  WriteFileAtomically(outcome.summary_path, SummaryMarkdown(data, drawn, outcome.notes));
+  // Rollouts come before the summary is composed, so that their notes join
+  // its Missing section.
+  const std::string rollouts =
+      options.renders ? RolloutsSection(data, options, out_dir, outcome) : std::string();
+  WriteFileAtomically(outcome.summary_path,
+                      SummaryMarkdown(data, drawn, outcome.notes) + rollouts);
   outcome.main_table = MainTableMarkdown(data);
   if (!failures.empty()) {
     std::string names;

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -191,6 +193,27 @@ TEST(Viewer, APolicyActsLiveWithItsPredictedChunksDrawn) {
     for (int x = 0; x < image.width; ++x) executed += Distance(image.pixel(x, y), red) < 60;
   }
   EXPECT_GT(executed, 30) << "the executed actions of the chunk are not drawn";
+}
+
+TEST(Viewer, EveryEnvOpensWithItsTaskCamera) {
+  const std::string dir = ScratchDir();
+  std::map<std::string, Image> shots;
+  for (const std::string& env : EnvNames()) {
+    const std::string path = dir + "/" + env + ".png";
+    const auto r = RunBcbench("view --env " + env + " --paused --frames 2 --width 320 --height 240 "
+                              "--screenshot " + path);
+    ASSERT_EQ(r.exit_code, 0) << env << ": " << r.output;
+    const Image image = ReadPng(path);
+    std::set<std::tuple<int, int, int>> colours;
+    for (size_t i = 0; i < image.rgb.size(); i += 3) {
+      colours.insert({image.rgb[i], image.rgb[i + 1], image.rgb[i + 2]});
+    }
+    EXPECT_GT(colours.size(), 50u) << env << ": a blank or flat picture";
+    for (const auto& [other, picture] : shots) {
+      EXPECT_GT(DifferingPixels(picture, image), 320 * 240 / 4) << env << " looks like " << other;
+    }
+    shots[env] = image;
+  }
 }
 
 TEST(Viewer, WithoutADisplayTheErrorNamesTheHeadlessRender) {
