@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/runner/bench.h"
 #include "benchmarks/runner/bench_jobs.h"
 #include "benchmarks/runner/suite.h"
@@ -205,7 +206,7 @@ void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions
                   "by copying");
   cmd->add_option("--jobs", a->jobs,
                   "cells at once, each its own process with threads = --threads (or cores) / jobs")
-      ->check(CLI::Range(1, 1024))
+      ->check(WholeNumber(1, 1024))
       ->capture_default_str();
   cmd->add_flag("--list", a->list, "validate the suite and list its cells (of --shard); run nothing");
   cmd->add_flag("--demos-only", a->demos_only,

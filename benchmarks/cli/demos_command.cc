@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "datasets/atomic_file.h"
 #include "benchmarks/cli/progress.h"
 #include "datasets/demo_file.h"
@@ -128,10 +129,10 @@ void AddDemosCommand(CLI::App& app, CommandActions& actions) {
       "complete.");
   cmd->add_option("--env", a->env, "environment name (e.g. pusht)")->required();
   cmd->add_option("--episodes", a->episodes, "number of successful demos to record")
-      ->check(CLI::Range(1, 1000000))
+      ->check(WholeNumber(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "first episode seed")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(WholeNumber(0))->capture_default_str();
   cmd->add_option("--out", a->out, "output .hdf5 file (parent folders are created)")->required();
   cmd->add_option("--obs", a->obs, "default observation key recorded first (e.g. state, keypoints); every key is recorded");
   auto* action_mode =

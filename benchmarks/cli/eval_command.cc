@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/cli/progress.h"
 #include "benchmarks/runner/eval_run.h"
 #include "datasets/atomic_file.h"
@@ -58,9 +59,9 @@ void AddEvalCommand(CLI::App& app, CommandActions& actions) {
   cmd->add_option("--checkpoint", a->checkpoint, "run folder (or checkpoint.pt) from train")
       ->required();
   cmd->add_option("--episodes", a->episodes, "evaluation episodes")
-      ->check(CLI::Range(1, 100000))->capture_default_str();
+      ->check(WholeNumber(1, 100000))->capture_default_str();
   cmd->add_option("--seed-base", a->seed_base, "seed of the first episode")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(WholeNumber(0))->capture_default_str();
   cmd->add_option("--csv", a->csv, "write per-episode rows here");
   cmd->add_option("--set", a->sets,
                   "override an inference key: key=value (`bcbench policies NAME` lists the keys "
@@ -74,7 +75,7 @@ void AddEvalCommand(CLI::App& app, CommandActions& actions) {
   cmd->add_option("--policy-seed", a->policy_seed,
                   "seed of the policy's sampling noise (each episode's stream mixes it with "
                   "the episode seed)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(WholeNumber(0))->capture_default_str();
   cmd->add_flag("--raw-weights", a->raw_weights, "use the raw instead of the EMA weights");
   actions["eval"] = [a]() { RunEval(*a); };
 }

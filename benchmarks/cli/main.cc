@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "datasets/hdf5_handles.h"
 #include "envs/env.h"
 #include "policies/training/checkpoint.h"
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", global.threads,
                  "LibTorch intra-op threads (default 0 = all cores; LibTorch alone would use 1; "
                  "at most 4 per core)")
-      ->check(CLI::Range(0, max_threads));
+      ->check(bcbench::WholeNumber(0, static_cast<uint64_t>(max_threads)));
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
 

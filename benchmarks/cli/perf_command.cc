@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/perf/perf.h"
 #include "benchmarks/perf/pusht_perf.h"
 #include "datasets/atomic_file.h"
@@ -263,19 +264,19 @@ void AddPerfCommand(CLI::App& app, CommandActions& actions, const GlobalOptions&
       "stable keys.");
   cmd->add_option("--json", a->json, "also write the figures to this JSON file");
   cmd->add_option("--env-steps", a->env_steps, "control steps for the env overhead figure")
-      ->check(CLI::Range(10, 10000000))
+      ->check(WholeNumber(10, 10000000))
       ->capture_default_str();
   cmd->add_option("--expert-episodes", a->expert_episodes,
                   "expert episodes for demos/s and success (0 skips)")
-      ->check(CLI::Range(0, 100000))
+      ->check(WholeNumber(0, 100000))
       ->capture_default_str();
   cmd->add_option("--eval-episodes", a->eval_episodes,
                   "episodes for eval50_floor_ratio and vec_eval_speedup")
-      ->check(CLI::Range(1, 10000))
+      ->check(WholeNumber(1, 10000))
       ->capture_default_str();
   cmd->add_option("--rounds", a->rounds,
                   "alternating rounds per timed figure; each figure is the best round")
-      ->check(CLI::Range(1, 100))
+      ->check(WholeNumber(1, 100))
       ->capture_default_str();
   cmd->add_option("--only", a->only,
                   "run only these sections (comma-separated): env, expert, train, inference, policies, "

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/report/report.h"
 
 namespace bcbench {
@@ -32,7 +33,7 @@ void AddQuickstartCommand(CLI::App& app, CommandActions& actions, const GlobalOp
       ->capture_default_str();
   cmd->add_option("--out", a->out, "output folder")->capture_default_str();
   cmd->add_option("--jobs", a->jobs, "cells at once (threads are split between them)")
-      ->check(CLI::Range(1, 1024))
+      ->check(WholeNumber(1, 1024))
       ->capture_default_str();
   actions["quickstart"] = [a, &global]() {
     BenchArgs bench;

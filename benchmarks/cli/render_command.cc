@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/cli/progress.h"
 #include "policies/policy_registry.h"
 #include "viz/render_episode.h"
@@ -71,42 +72,42 @@ void AddRenderCommand(CLI::App& app, CommandActions& actions) {
   auto* replay = cmd->add_option("--replay", a->replay, "replay a demo of this demo file");
   checkpoint->excludes(replay);
   cmd->add_option("--demo", a->demo, "which demo of --replay: data/demo_<k>")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   cmd->add_option("--seed", a->seed,
                   "episode seed of the expert or policy (a replay shows the demo's own episode)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   cmd->add_option("--out", a->out,
                   "DIR/ (PNG frames), F.png (the last frame), F.gif (animation) or F.mp4 (video)")
       ->required();
   cmd->add_option("--width", a->width, "image width, pixels")
-      ->check(CLI::Range(16, 8192))
+      ->check(WholeNumber(16, 8192))
       ->capture_default_str();
   cmd->add_option("--height", a->height, "image height, pixels")
-      ->check(CLI::Range(16, 8192))
+      ->check(WholeNumber(16, 8192))
       ->capture_default_str();
   cmd->add_option("--camera", a->camera,
                   "model camera to render from (default: the env's `task` camera; `free`: "
                   "MuJoCo's free camera framing the whole model)");
   cmd->add_option("--every", a->every, "render every N-th control step (and the last)")
-      ->check(CLI::Range(1, 1000000))
+      ->check(WholeNumber(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--steps", a->steps, "stop after N control steps (0: the whole episode)")
-      ->check(CLI::Range(0, 1000000))
+      ->check(WholeNumber(0, 1000000))
       ->capture_default_str();
   cmd->add_flag("--no-overlay", a->no_overlay, "frames without the text overlay");
   cmd->add_flag("--no-chunks", a->no_chunks, "do not draw the policy's predicted action chunks");
   cmd->add_option("--samples", a->samples,
                   "predicted chunks drawn per decision: the executed one plus samples from other "
                   "random streams")
-      ->check(CLI::Range(1, 64))
+      ->check(WholeNumber(1, 64))
       ->capture_default_str();
   cmd->add_option("--env-opt", a->env_opts,
                   "env option key=value (repeatable; over the checkpoint's or demo file's)");
   cmd->add_option("--device", a->device, "policy device: cpu or cuda")->capture_default_str();
   cmd->add_option("--policy-seed", a->policy_seed, "seed of the policy's sampling noise")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   actions["render"] = [a]() { RunRender(*a); };
 }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/report/report.h"
 
 namespace bcbench {
@@ -25,7 +26,7 @@ void AddReportCommand(CLI::App& app, CommandActions& actions) {
                 "GIF (REPORT/rollouts/, predicted chunks drawn) and show them in summary.md; "
                 "needs an X display (`xvfb-run -a bcbench report DIR --renders`)");
   cmd->add_option("--render-seed", options->render_seed, "episode seed of the rendered rollouts")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   actions["report"] = [options]() {
     const ReportOutcome outcome = WriteReport(*options);

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/cluster/slurm.h"
 #include "benchmarks/runner/suite.h"
 
@@ -123,17 +124,17 @@ void AddSlurmCommand(CLI::App& app, CommandActions& actions) {
   submit->add_option("--out", a->options.out, "shared output folder");
   submit->add_option("--array-size", a->options.shards,
                      "number of array tasks (shards); default min(cells, 8)")
-      ->check(CLI::Range(1, 10000));
+      ->check(WholeNumber(1, 10000));
   submit->add_option("--partition", a->options.partition, "Slurm partition");
   submit->add_option("--time", a->options.time, "time limit per task, e.g. 04:00:00");
   submit->add_option("--cpus", a->options.cpus, "CPUs per task (also bcbench --threads)")
-      ->check(CLI::Range(1, 1024))
+      ->check(WholeNumber(1, 1024))
       ->capture_default_str();
   submit->add_option("--mem", a->options.mem, "memory per task, e.g. 16G");
   submit->add_option("--gpus", a->options.gpus,
                      "GPUs per task; > 0 also trains and evaluates with --device cuda (needs a "
                      "CUDA LibTorch build, see README)")
-      ->check(CLI::Range(0, 64));
+      ->check(WholeNumber(0, 64));
   submit->add_option("--resume", a->resume,
                      "resubmit only the shards of this earlier submission that have unfinished "
                      "cells");

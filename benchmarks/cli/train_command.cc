@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "benchmarks/runner/train_run.h"
 #include "policies/policy_registry.h"
 
@@ -57,26 +58,26 @@ void AddTrainCommand(CLI::App& app, CommandActions& actions) {
   cmd->add_option("--config", a->config, "YAML file of policy (and run) config keys");
   cmd->add_option("--set", a->sets, "override one config key: key=value (repeatable)");
   cmd->add_option("--seed", a->seed, "training seed (overrides the config's seed)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cmd->add_option("--steps", a->steps, "optimiser steps (run key train_steps; default 20000)")
-      ->check(CLI::Range(int64_t{1}, int64_t{1000000000}));
+      ->check(WholeNumber(1, 1000000000));
   cmd->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--obs-key", a->obs_key,
                   "observation key to train on (default: the demos' recorded default)");
   cmd->add_option("--log-every", a->log_every, "steps between progress lines (default 100)")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1));
   cmd->add_option("--valid-every", a->valid_every,
                   "steps between validation losses (0: end; default 500)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cmd->add_option("--checkpoint-every", a->checkpoint_every,
                   "steps between checkpoints (default 1000)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cmd->add_option("--eval-every", a->eval_every,
                   "steps between evaluation rollouts with the EMA weights (0: off, the default)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(WholeNumber(0));
   cmd->add_option("--eval-episodes", a->eval_episodes,
                   "episodes per periodic evaluation (seeds 100000..; default 10)")
-      ->check(CLI::Range(1, 10000));
+      ->check(WholeNumber(1, 10000));
   cmd->add_option("--stop-after", a->stop_after,
                   "stop after this step as if interrupted (checkpoint written); for resume tests")
       ->group("");

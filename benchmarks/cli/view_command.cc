@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/validators.h"
 #include "datasets/atomic_file.h"
 #include "policies/policy_registry.h"
 #include "viz/viewer.h"
@@ -99,41 +100,41 @@ void AddViewCommand(CLI::App& app, CommandActions& actions) {
   auto* replay = cmd->add_option("--replay", a->replay, "replay the demos of this demo file");
   checkpoint->excludes(replay);
   auto* demo = cmd->add_option("--demo", a->demo, "first demo of --replay shown: data/demo_<k>")
-                   ->check(CLI::NonNegativeNumber)
+                   ->check(WholeNumber(0))
                    ->capture_default_str();
   auto* seed = cmd->add_option("--seed", a->seed, "first episode seed (expert or policy)")
-                   ->check(CLI::NonNegativeNumber)
+                   ->check(WholeNumber(0))
                    ->capture_default_str();
   cmd->add_flag("--probe", a->probe, "start every episode from the env's probe state");
   cmd->add_option("--env-opt", a->env_opts,
                   "env option key=value (repeatable; over the checkpoint's or demo file's)");
   cmd->add_option("--device", a->device, "policy device: cpu or cuda")->capture_default_str();
   cmd->add_option("--policy-seed", a->policy_seed, "seed of the policy's sampling noise")
-      ->check(CLI::NonNegativeNumber)
+      ->check(WholeNumber(0))
       ->capture_default_str();
   cmd->add_option("--samples", a->samples,
                   "predicted chunks drawn per decision: the executed one plus samples from "
                   "other random streams (shows a policy's multimodality live)")
-      ->check(CLI::Range(1, 64))
+      ->check(WholeNumber(1, 64))
       ->capture_default_str();
   cmd->add_option("--camera", a->camera,
                   "model camera to start from (default: the env's `task` camera; `free`: "
                   "MuJoCo's free camera)");
   cmd->add_option("--width", a->width, "window width, screen pixels")
-      ->check(CLI::Range(64, 8192))
+      ->check(WholeNumber(64, 8192))
       ->capture_default_str();
   cmd->add_option("--height", a->height, "window height, screen pixels")
-      ->check(CLI::Range(64, 8192))
+      ->check(WholeNumber(64, 8192))
       ->capture_default_str();
   cmd->add_option("--speed", a->speed, "playback speed (1 = the env's control rate)")
-      ->check(CLI::Range(0.01, 100.0))
+      ->check(NumberIn(0.01, 100.0))
       ->capture_default_str();
   cmd->add_flag("--paused", a->paused, "start paused (right arrow steps)");
   cmd->add_flag("--no-overlay", a->no_overlay, "hide the text overlay and key help");
   cmd->add_option("--frames", a->frames,
                   "close after N frames (scripted runs; with --screenshot, the last frame is "
                   "saved); 0: until Esc or the window closes")
-      ->check(CLI::Range(0, 100000000))
+      ->check(WholeNumber(0, 100000000))
       ->capture_default_str();
   cmd->add_option("--screenshot", a->screenshot,
                   "PNG path of Ctrl+P screenshots (later ones numbered F-1.png, ...); default "

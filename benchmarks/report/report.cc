@@ -9,6 +9,7 @@
 
 #include "benchmarks/report/figures.h"
 #include "benchmarks/report/gnuplot.h"
+#include "benchmarks/report/csv_table.h"
 #include "benchmarks/report/suite_data.h"
 #include "benchmarks/report/summary.h"
 #include "datasets/atomic_file.h"
@@ -129,6 +130,13 @@ ReportOutcome WriteReport(const ReportOptions& options) {
       options.out_dir.empty() ? (fs::path(options.dir) / "report").string() : options.out_dir;
   ReportOutcome outcome;
   outcome.summary_path = (fs::path(out_dir) / "summary.md").string();
+  // DIR first: a file or FIFO named as DIR is not an unwritable report folder.
+  std::error_code ec;
+  if (!fs::is_directory(options.dir, ec)) {
+    throw ReportInputError(fmt::format("{} is not a folder; name the --out folder of a "
+                                       "`bcbench bench` run",
+                                       options.dir));
+  }
   CheckWritableFile("--out", outcome.summary_path);
 
   const SuiteData data = LoadSuite(options.dir);

@@ -14,7 +14,9 @@ namespace {
 
 using testing::RunBcbench;
 using testing::ScratchDir;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(Cli, HelpListsEveryCommandOfTheContract) {
   const auto r = RunBcbench("--help");
@@ -48,6 +50,45 @@ TEST(Cli, ThreadsOptionSetsLibTorchThreads) {
   EXPECT_THAT(r.output, HasSubstr("with 2 intra-op threads"));
   const auto one = RunBcbench("--threads 1 --log-level debug inspect /nonexistent.hdf5");
   EXPECT_THAT(one.output, HasSubstr("with 1 intra-op threads"));
+}
+
+// Numbers on the command line, across commands: a non-number, a negative
+// count or seed, zero where one is the least, and a value past 64 bits are
+// all refused with exit 2 and a message in words (never a 309-digit bound,
+// never a wrapped seed).
+TEST(Cli, NumberOptionsAreRefusedInWords) {
+  const std::string dir = ScratchDir();
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"demos --env pusht --out " + dir + "/a.hdf5 --seed -1", "--seed: must be >= 0 (got -1)"},
+      {"demos --env pusht --out " + dir + "/a.hdf5 --seed 99999999999999999999999",
+       "is too large"},
+      {"demos --env pusht --out " + dir + "/a.hdf5 --episodes abc", "'abc' is not a whole number"},
+      {"demos --env pusht --out " + dir + "/a.hdf5 --episodes 0", "must be in 1..1000000 (got 0)"},
+      {"train --env pusht --policy mlp --data x --out " + dir + "/t --log-every 0",
+       "--log-every: must be >= 1 (got 0)"},
+      {"train --env pusht --policy mlp --data x --out " + dir + "/t --seed 1.5",
+       "'1.5' is not a whole number"},
+      {"eval --checkpoint x --episodes -2", "must be in 1..100000 (got -2)"},
+      {"eval --checkpoint x --policy-seed abc", "is not a whole number"},
+      {"render --env pusht --out " + dir + "/a.png --demo -1", "--demo: must be >= 0"},
+      {"view --env pusht --speed fast", "'fast' is not a number"},
+      {"view --env pusht --speed 1000", "must be in [0.01, 100] (got 1000)"},
+      {"report " + dir + " --render-seed -5", "--render-seed: must be >= 0"},
+      {"bench --suite smoke --out " + dir + "/b --jobs 0", "--jobs: must be in 1..1024 (got 0)"},
+      {"perf --rounds many", "'many' is not a whole number"},
+      {"--threads -1 policies", "--threads: must be in 0.."},
+  };
+  for (const Case& c : cases) {
+    const auto r = RunBcbench(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.says)) << c.args;
+    EXPECT_THAT(r.output, Not(ContainsRegex("[0-9]{25}"))) << c.args << ": a number nobody can read";
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a refused command wrote something";
 }
 
 TEST(Cli, DemosRejectsBadArgumentsWithoutWritingAFile) {
