@@ -9,6 +9,7 @@
 
 #include "envs/registry.h"
 #include "policies/policy_registry.h"
+#include "policies/torch_runtime.h"
 #include "policies/training/checkpoint.h"
 
 namespace bcbench {
@@ -50,6 +51,7 @@ EvalRunResult RunEvaluation(Policy& policy, const EvalRunSpec& spec) {
 LoadedPolicy LoadPolicy(const std::string& checkpoint,
                         const std::vector<std::pair<std::string, std::string>>& sets,
                         const std::string& device, bool use_ema) {
+  CheckDevice(device);  // before any loading: a CPU-only LibTorch cannot place tensors on cuda
   const std::string path = CheckpointPath(checkpoint);
   const nlohmann::json header = ReadCheckpointHeader(path);
   LoadedPolicy loaded;

@@ -7,6 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <torch/cuda.h>
+
+#include "support/cli_checks.h"
 #include "support/test_support.h"
 
 namespace bcbench {
@@ -89,6 +92,30 @@ TEST(Cli, NumberOptionsAreRefusedInWords) {
     EXPECT_THAT(r.output, Not(ContainsRegex("[0-9]{25}"))) << c.args << ": a number nobody can read";
   }
   EXPECT_TRUE(std::filesystem::is_empty(dir)) << "a refused command wrote something";
+}
+
+// --device on a LibTorch without CUDA (this machine's) or an unknown device:
+// exit 2 naming the fix, never LibTorch's "internal error" with a stack.
+TEST(Cli, AnUnusableDeviceIsRefusedNamingTheFix) {
+  const std::string dir = ScratchDir();
+  const std::string demos = testing::RecordPushTDemos(dir, 2);
+  const std::string run = dir + "/run";
+  ASSERT_EQ(RunBcbench("train --env pusht --policy mlp --data " + demos + " --out " + run +
+                       " --set hidden_dims=16 --set batch_size=8 --steps 2").exit_code, 0);
+  for (const std::string device : {"cuda", "tpu"}) {
+    for (const std::string& args :
+         {"eval --checkpoint " + run + " --episodes 1 --csv " + dir + "/e.csv --device " + device,
+          "train --env pusht --policy mlp --data " + demos + " --out " + dir + "/t2 --device " +
+              device}) {
+      if (device == "cuda" && torch::cuda::is_available()) continue;
+      const auto r = RunBcbench(args);
+      EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+      EXPECT_THAT(r.output, HasSubstr("--device")) << args;
+      EXPECT_THAT(r.output, Not(HasSubstr("internal error"))) << args;
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/e.csv"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/t2"));
 }
 
 TEST(Cli, DemosRejectsBadArgumentsWithoutWritingAFile) {
