@@ -132,6 +132,7 @@ size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
     return 0;
   }
   if (a.out.empty()) throw UsageError("--out DIR is required (the suite's output folder)");
+  if (!suite.description.empty()) spdlog::info("suite {}: {}", suite.name, suite.description);
   const BenchPaths paths(a.out);
   if (!a.cell.empty()) {
     for (const auto& cell : suite.cells) {

@@ -165,7 +165,7 @@ TEST(SuiteExpand, AGridExpandsIntoCellsWithTheContractsIds) {
 TEST(SuiteExpand, EveryBuiltInSuiteParsesAndSmokeCoversEveryEnvAndPolicy) {
   const auto names = BuiltinSuiteNames();
   for (const char* expected :
-       {"smoke", "quick", "paper", "e2_multimodal", "e3_transitions_idle",
+       {"smoke", "preview", "quick", "paper", "e2_multimodal", "e3_transitions_idle",
         "e4_obs_horizon_action_mode", "e5_action_horizon", "e6_conditioning", "e7_guidance",
         "e8_sampling_latency"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
@@ -174,7 +174,7 @@ TEST(SuiteExpand, EveryBuiltInSuiteParsesAndSmokeCoversEveryEnvAndPolicy) {
     const Suite suite = LoadSuiteDefinition(name);
     EXPECT_FALSE(suite.cells.empty()) << name;
   }
-  for (const char* name : {"smoke", "quick"}) {
+  for (const char* name : {"smoke", "preview", "quick"}) {
     std::set<std::pair<std::string, std::string>> pairs;
     for (const auto& c : LoadSuiteDefinition(name).cells) pairs.insert({c.env, c.policy_name});
     EXPECT_EQ(pairs.size(), EnvNames().size() * PolicyNames().size()) << name;
