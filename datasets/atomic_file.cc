@@ -1,13 +1,68 @@
 #include "datasets/atomic_file.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
 namespace bcbench {
+namespace {
+
+std::string HostName() {
+  char name[256] = {0};
+  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+bool AllDigits(const std::string& text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Whether process `pid` of this host is gone.
+bool Dead(const std::string& digits) {
+  if (digits.size() > 9) return false;  // not a pid of this system
+  const pid_t pid = static_cast<pid_t>(std::stol(digits));
+  if (pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+std::string TempPathFor(const std::string& path) {
+  return path + ".tmp-" + HostName() + "-" + std::to_string(::getpid());
+}
+
+int RemoveStaleTempFiles(const std::string& folder) {
+  namespace fs = std::filesystem;
+  static const std::string host = HostName();
+  std::error_code ec;
+  int removed = 0;
+  for (fs::directory_iterator it(folder.empty() ? "." : folder, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const size_t at = name.rfind(".tmp-");
+    if (at == std::string::npos || at == 0) continue;
+    const std::string tag = name.substr(at + 5);
+    std::string pid;
+    if (AllDigits(tag)) {
+      pid = tag;  // the older "<file>.tmp-<pid>"
+    } else if (tag.size() > host.size() + 1 && tag.compare(0, host.size(), host) == 0 &&
+               tag[host.size()] == '-' && AllDigits(tag.substr(host.size() + 1))) {
+      pid = tag.substr(host.size() + 1);
+    } else {
+      continue;  // another host's, or not ours
+    }
+    std::error_code file_ec;
+    if (Dead(pid) && fs::is_regular_file(it->path(), file_ec) && fs::remove(it->path(), file_ec)) {
+      ++removed;
+    }
+  }
+  return removed;
+}
 
 void WriteFileAtomically(const std::string& path, const std::string& content) {
   const std::filesystem::path target(path);
@@ -15,7 +70,8 @@ void WriteFileAtomically(const std::string& path, const std::string& content) {
     std::error_code ec;
     std::filesystem::create_directories(target.parent_path(), ec);
   }
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  RemoveStaleTempFiles(target.has_parent_path() ? target.parent_path().string() : ".");
+  const std::string temp = TempPathFor(path);
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     out << content;

@@ -8,7 +8,21 @@
 namespace bcbench {
 
 // Creates parent folders; throws std::runtime_error naming the path on failure.
+// Writes TempPathFor(path) first, then renames it into place; first removes
+// the stale temporary files of dead writers in that folder.
 void WriteFileAtomically(const std::string& path, const std::string& content);
+
+// The name a writer of `path` uses until its file is whole:
+// "<path>.tmp-<host>-<pid>". Every atomic writer (files, demo files,
+// checkpoints, figures) uses it, so a later run can tell whose it was.
+std::string TempPathFor(const std::string& path);
+
+// Removes, from `folder`, the temporary files that writers on this host left
+// when they were killed: TempPathFor names (and the older "<file>.tmp-<pid>")
+// whose process no longer exists. Files of live processes, of other hosts
+// (a folder shared by cluster nodes) and every other file are kept. Returns
+// how many were removed; a missing folder has none.
+int RemoveStaleTempFiles(const std::string& folder);
 
 // Checks, before any work, that WriteFileAtomically(path) can succeed: the
 // path is not a folder, its name fits the filesystem, and the nearest

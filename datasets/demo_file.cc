@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "datasets/atomic_file.h"
 #include "datasets/demo_layout.h"
 
 namespace bcbench {
@@ -127,7 +128,8 @@ DemoWriter::DemoWriter(std::string path, EnvArgs env_args, LabelNames labels, bo
     std::error_code ec;
     std::filesystem::create_directories(target.parent_path(), ec);
   }
-  temp_path_ = path_ + ".tmp-" + std::to_string(::getpid());
+  RemoveStaleTempFiles(target.has_parent_path() ? target.parent_path().string() : ".");
+  temp_path_ = TempPathFor(path_);
   // No modification times (the root group's either): the same demos give the same bytes.
   H5Id fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
   H5Pset_obj_track_times(fcpl.get(), false);

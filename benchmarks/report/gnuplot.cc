@@ -105,8 +105,9 @@ void RenderFigure(const Figure& figure, const std::string& report_dir,
   const std::string script = (script_dir / (figure.name + ".gp")).string();
   WriteFileAtomically(script, FigureScript(figure));
 
-  const std::string suffix = ".tmp-" + std::to_string(::getpid());
   const std::string png = figure.name + ".png", svg = figure.name + ".svg";
+  // The temporary names, as every atomic writer's (datasets/atomic_file.h).
+  const std::string suffix = TempPathFor(png).substr(png.size());
   const std::string log = (script_dir / (figure.name + ".log")).string();
   auto remove_temps = [&] {
     std::error_code ec;

@@ -1,9 +1,9 @@
 #include "policies/training/checkpoint.h"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
+
+#include "datasets/atomic_file.h"
 
 namespace bcbench {
 namespace {
@@ -67,7 +67,8 @@ void SaveCheckpoint(const std::string& path, TrainablePolicy& policy, const Trai
 
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
+  RemoveStaleTempFiles(target.has_parent_path() ? target.parent_path().string() : ".");
+  const std::string temp = TempPathFor(path);
   try {
     archive.save_to(temp);
   } catch (const c10::Error& e) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -116,6 +117,30 @@ TEST(Cli, AnUnusableDeviceIsRefusedNamingTheFix) {
   }
   EXPECT_FALSE(std::filesystem::exists(dir + "/e.csv"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/t2"));
+}
+
+// A `demos` killed with SIGKILL leaves its temporary file; the next run
+// writing into that folder removes it (and never shows a half-written file).
+TEST(Cli, AKilledRunsTempFileIsRemovedByTheNextRunInThatFolder) {
+  const std::string dir = ScratchDir();
+  const std::string script = dir + "/kill.sh";
+  std::ofstream(script) << "\"" BCBENCH_BINARY "\" demos --env pusht --episodes 400 --out " << dir
+                        << "/a.hdf5 > /dev/null 2>&1 &\n"
+                           "pid=$!\n"
+                           "for i in $(seq 1 200); do ls " << dir << "/a.hdf5.tmp-* > /dev/null 2>&1 "
+                           "&& break; sleep 0.05; done\n"
+                           "sleep 0.3\nkill -9 $pid\nwait $pid 2>/dev/null\nls " << dir << "\n";
+  const auto killed = testing::RunBinary("bash", script);
+  ASSERT_THAT(killed.output, HasSubstr("a.hdf5.tmp-")) << "no temporary file to clean up";
+  EXPECT_THAT(killed.output, Not(HasSubstr("a.hdf5\n"))) << "a killed run left a demo file";
+  const auto next = RunBcbench("demos --env pusht --episodes 1 --out " + dir + "/b.hdf5");
+  ASSERT_EQ(next.exit_code, 0) << next.output;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+        << entry.path() << " was left behind";
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir + "/b.hdf5"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a.hdf5"));
 }
 
 TEST(Cli, DemosRejectsBadArgumentsWithoutWritingAFile) {

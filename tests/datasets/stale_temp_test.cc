@@ -1,0 +1,66 @@
+// Temporary files of killed writers (issue 15, class 5): the next atomic
+// write in the same folder removes those of dead processes of this host, and
+// keeps a live process's, another host's and every other file.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "datasets/atomic_file.h"
+#include "support/test_support.h"
+
+namespace bcbench {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A pid that has just exited (and been reaped): no process has it now.
+pid_t DeadPid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+std::string Host() {
+  const std::string temp = TempPathFor("x");  // "x.tmp-<host>-<pid>"
+  const std::string tag = temp.substr(6);
+  return tag.substr(0, tag.rfind('-'));
+}
+
+TEST(StaleTemp, AnAtomicWriteRemovesTheTempFilesOfDeadWritersOnly) {
+  const std::string dir = testing::ScratchDir();
+  const std::string dead = std::to_string(DeadPid());
+  const std::string live = std::to_string(::getpid());
+  const std::string parent = std::to_string(::getppid());
+  const std::string host = Host();
+  ASSERT_FALSE(host.empty());
+  const std::vector<std::string> stale = {"demos.hdf5.tmp-" + host + "-" + dead,
+                                          "checkpoint.pt.tmp-" + dead /* the older name */};
+  const std::vector<std::string> kept = {
+      "eval.csv.tmp-" + host + "-" + live,      // this process: alive
+      "other.csv.tmp-" + host + "-" + parent,   // the parent: alive
+      "shared.csv.tmp-other-node-" + dead,      // another host's (a shared folder)
+      "notes.tmp-draft",                        // not a writer's name
+      "demos.hdf5",                             // a finished file
+  };
+  for (const auto& name : stale) std::ofstream(dir + "/" + name) << "torn";
+  for (const auto& name : kept) std::ofstream(dir + "/" + name) << "keep";
+
+  WriteFileAtomically(dir + "/result.csv", "a,b\n");
+  for (const auto& name : stale) EXPECT_FALSE(fs::exists(dir + "/" + name)) << name;
+  for (const auto& name : kept) EXPECT_TRUE(fs::exists(dir + "/" + name)) << name;
+  EXPECT_TRUE(fs::exists(dir + "/result.csv"));
+  EXPECT_EQ(RemoveStaleTempFiles(dir), 0) << "nothing stale is left";
+  EXPECT_EQ(RemoveStaleTempFiles(dir + "/missing"), 0);
+  // The writer's own name carries this host and pid.
+  EXPECT_EQ(TempPathFor(dir + "/f"), dir + "/f.tmp-" + host + "-" + live);
+}
+
+}  // namespace
+}  // namespace bcbench
