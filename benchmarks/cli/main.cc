@@ -33,6 +33,43 @@ spdlog::level::level_enum ParseLevel(const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+// An unknown command gets its name and the list of valid ones, at the top
+// level (`bcbench frobnicate`) and below a command with subcommands
+// (`bcbench slurm frob`); CLI11 alone only says "A subcommand is required".
+void CheckCommandNames(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "bcbench";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return;
+    if (arg.rfind("-", 0) == 0) {
+      // The global options that take a value: skip it too.
+      if (level == &app && (arg == "--threads" || arg == "--log-level")) ++i;
+      if (level != &app) return;  // a command's own options: CLI11 checks them
+      continue;
+    }
+    const auto subcommands = level->get_subcommands([](CLI::App*) { return true; });
+    if (subcommands.empty()) return;
+    CLI::App* next = nullptr;
+    std::string names;
+    for (CLI::App* sub : subcommands) {
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+      if (sub->get_name() == arg) next = sub;
+    }
+    if (next == nullptr) {
+      throw bcbench::UsageError("unknown command '" + arg + "' for `" + path +
+                                "`; the commands are: " + names + " (`" + path +
+                                " --help` explains them)");
+    }
+    level = next;
+    path += " " + arg;
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "bcbench: a behaviour-cloning benchmark on MuJoCo. Scripted-expert demos in robomimic's "
@@ -87,6 +124,7 @@ int main(int argc, char** argv) {
     return kExitUserError;
   };
   try {
+    CheckCommandNames(app, argc, argv);
     app.parse(argc, argv);
     spdlog::set_level(ParseLevel(global.log_level));
     const int threads = bcbench::ConfigureTorchThreads(global.threads);

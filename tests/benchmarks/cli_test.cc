@@ -41,7 +41,14 @@ TEST(Cli, EachCommandHasHelp) {
 }
 
 TEST(Cli, UnknownCommandOrOptionExitsTwo) {
-  EXPECT_EQ(RunBcbench("frobnicate").exit_code, 2);
+  const auto unknown = RunBcbench("frobnicate");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, HasSubstr("unknown command 'frobnicate' for `bcbench`"));
+  EXPECT_THAT(unknown.output, HasSubstr("quickstart, demos, inspect, train, eval"));
+  const auto nested = RunBcbench("--threads 1 slurm frob");
+  EXPECT_EQ(nested.exit_code, 2);
+  EXPECT_THAT(nested.output, HasSubstr("unknown command 'frob' for `bcbench slurm`"));
+  EXPECT_THAT(nested.output, HasSubstr("submit, status"));
   EXPECT_EQ(RunBcbench("inspect --no-such-option x.hdf5").exit_code, 2);
   EXPECT_EQ(RunBcbench("").exit_code, 2);
   const auto r = RunBcbench("--log-level loud inspect x.hdf5");
