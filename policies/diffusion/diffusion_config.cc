@@ -62,6 +62,9 @@ const ConfigSchema<DiffusionConfig>& DiffusionConfig::Schema() {
         .Number("p_drop_emb", &C::p_drop_emb, 0, 0.99, "transformer dropout on token embeddings")
         .Number("p_drop_attn", &C::p_drop_attn, 0, 0.99,
                 "transformer dropout in attention and feed-forward")
+        .Bool("causal_attn", &C::causal_attn,
+              "transformer: action token t sees action tokens <= t and observations <= t "
+              "(the original's causal_attn); false lets every token see all")
         .Int("num_train_timesteps", &C::num_train_timesteps, 1, 100000,
              "diffusion steps of the forward process")
         .Choice("beta_schedule", &C::beta_schedule, {"squaredcos_cap_v2", "linear"},

@@ -56,6 +56,9 @@ struct DiffusionConfig {
   int n_emb = 128;             // token width; divisible by n_head, even
   double p_drop_emb = 0.0;     // dropout on the token embeddings
   double p_drop_attn = 0.3;    // dropout in attention and feed-forward
+  // Causal self-attention over the action tokens, and token t seeing only
+  // observations 0..t (the original's causal_attn, true in all its configs).
+  bool causal_attn = true;
 
   // --- Diffusion ---
   int num_train_timesteps = 100;

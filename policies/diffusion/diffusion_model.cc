@@ -64,6 +64,7 @@ TransformerDenoiserOptions MakeTransformerOptions(const DiffusionConfig& config,
   o.n_emb = config.n_emb;
   o.p_drop_emb = config.p_drop_emb;
   o.p_drop_attn = config.p_drop_attn;
+  o.causal_attn = config.causal_attn;
   return o;
 }
 

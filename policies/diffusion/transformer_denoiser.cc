@@ -110,12 +110,14 @@ TransformerDenoiserImpl::TransformerDenoiserImpl(const TransformerDenoiserOption
 }
 
 torch::Tensor TransformerDenoiserImpl::SelfAllowed(torch::Device device) const {
+  if (!options_.causal_attn) return {};
   return CausalMask(options_.horizon, device);
 }
 
 torch::Tensor TransformerDenoiserImpl::CrossAllowed(torch::Device device) const {
   // Condition token s is the step (s = 0) or observation s - 1; action token
   // t sees it where t >= s - 1.
+  if (!options_.causal_attn) return {};
   const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
   const auto t = torch::arange(options_.horizon, opts).unsqueeze(1);
   const auto s = torch::arange(1 + options_.obs_tokens, opts).unsqueeze(0);

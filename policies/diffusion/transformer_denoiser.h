@@ -43,6 +43,9 @@ struct TransformerDenoiserOptions {
   int n_emb = 256;
   double p_drop_emb = 0.0;
   double p_drop_attn = 0.3;
+  // The original's causal_attn: action token t attends to action tokens <= t
+  // and to the step and observations 0..t. False: every token sees all.
+  bool causal_attn = true;
 };
 
 // Keep-masks for one batch (undefined where the probability is 0).
@@ -92,7 +95,8 @@ class TransformerDenoiserImpl : public torch::nn::Module {
   const TransformerDenoiserOptions& options() const { return options_; }
   int64_t ParameterCount() const;
 
-  // The "may attend" masks: (Tp, Tp) causal, (Tp, 1 + To) cross.
+  // The "may attend" masks: (Tp, Tp) causal, (Tp, 1 + To) cross; undefined
+  // (everything allowed) without causal_attn.
   torch::Tensor SelfAllowed(torch::Device device) const;
   torch::Tensor CrossAllowed(torch::Device device) const;
 

@@ -89,6 +89,43 @@ TEST(DiffusionTransformer, ActionTokenTSeesTheObservationsUpToT) {
   EXPECT_TRUE(allowed[1][2].item<bool>());
 }
 
+TEST(DiffusionTransformer, WithoutCausalAttentionEveryTokenSeesEveryTokenAndObservation) {
+  auto o = SmallOptions();
+  o.causal_attn = false;
+  auto init = Gen(1);
+  TransformerDenoiser net(o, init);
+  net->eval();
+  torch::NoGradGuard no_grad;
+  auto g = Gen(3);
+  const auto x = torch::randn({1, 8, 2}, g);
+  const auto cond = torch::randn({1, 2, 3}, g);
+  const auto t = torch::full({1}, 10, torch::kLong);
+  const auto base = net->forward(x, t, cond);
+  auto later = x.clone();
+  later[0][5] += 1.0;
+  EXPECT_EQ(ChangedTokens(base, net->forward(later, t, cond)).size(), 8u);
+  auto second = cond.clone();
+  second[0][1] += 1.0;
+  EXPECT_EQ(ChangedTokens(base, net->forward(x, t, second)).size(), 8u);
+  EXPECT_FALSE(net->SelfAllowed(torch::kCPU).defined());
+  EXPECT_FALSE(net->CrossAllowed(torch::kCPU).defined());
+  // One layer, the same weights with and without the masks: token 0 differs
+  // (it no longer sees token 5 or observation 1), the last token, which sees
+  // everything either way, does not.
+  auto one = o;
+  one.n_layer = 1;
+  auto causal_one = one;
+  causal_one.causal_attn = true;
+  auto init_a = Gen(1), init_b = Gen(1);
+  TransformerDenoiser open_net(one, init_a), causal_net(causal_one, init_b);
+  open_net->eval();
+  causal_net->eval();
+  const auto open_out = open_net->forward(x, t, cond);
+  const auto causal_out = causal_net->forward(x, t, cond);
+  EXPECT_FALSE(torch::allclose(causal_out[0][0], open_out[0][0], 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(causal_out[0][7], open_out[0][7], 1e-5, 1e-6));
+}
+
 TEST(DiffusionTransformer, DropoutComesFromTheStreamAndOnlyInTraining) {
   auto init = Gen(1);
   TransformerDenoiser net(SmallOptions(), init);
@@ -157,6 +194,12 @@ TEST(DiffusionTransformer, TheConfigChecksWhatTheTransformerNeeds) {
   } catch (const std::invalid_argument& e) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("cross-attention"));
   }
+  // causal_attn is a key of the config and of its saved form.
+  EXPECT_TRUE(DiffusionConfig::Preset("transformer").causal_attn);
+  auto open = SmallConfig();
+  open.Set("causal_attn", "false");
+  EXPECT_FALSE(DiffusionConfig::FromYaml(YAML::Load(open.ToYaml())).causal_attn);
+  EXPECT_THROW(open.Set("causal_attn", "sometimes"), std::invalid_argument);
   auto unet = SmallConfig();
   unet.denoiser = "unet";  // Tp 10 is not a multiple of 4 for the 3-level UNet
   EXPECT_THROW(unet.Validate(), std::invalid_argument);
