@@ -23,15 +23,7 @@ RenderEpisodeResult RenderEpisode(const RenderEpisodeSpec& spec) {
     throw std::invalid_argument(fmt::format("--steps {} must be >= 0", spec.max_steps));
   }
   FrameOutputKindOf("--out", spec.out);  // the form of --out, before any work
-  LiveEpisodeSpec live;
-  live.env_name = spec.env_name;
-  live.env_options = spec.env_options;
-  live.checkpoint = spec.checkpoint;
-  live.replay = spec.replay;
-  live.policy_seed = spec.policy_seed;
-  live.device = spec.device;
-  live.chunk_samples = spec.chunk_samples;
-  const std::unique_ptr<LiveEpisode> episode = MakeLiveEpisode(live);
+  const std::unique_ptr<LiveEpisode> episode = MakeLiveEpisode(spec.episode);
   Env& env = episode->env();
   // The display and the output are checked before the episode runs.
   OffscreenRenderer renderer(env.Model(), spec.render);
@@ -44,9 +36,9 @@ RenderEpisodeResult RenderEpisode(const RenderEpisodeSpec& spec) {
     std::vector<double> state;
     ChunkDrawing chunk;
   };
-  episode->Start(spec.replay.empty() ? spec.seed : static_cast<uint64_t>(spec.demo));
+  episode->Start(spec.index);
   std::vector<Kept> kept = {{env.SimState(), episode->Chunks()}};
-  const bool report_steps = !spec.checkpoint.empty() && spec.on_step;
+  const bool report_steps = !spec.episode.checkpoint.empty() && spec.on_step;
   while (!episode->Done() &&
          (spec.max_steps == 0 || static_cast<int>(kept.size()) <= spec.max_steps)) {
     episode->Step();

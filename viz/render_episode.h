@@ -12,26 +12,18 @@
 #include <utility>
 #include <vector>
 
+#include "viz/live_episode.h"
 #include "viz/offscreen_renderer.h"
 
 namespace bcbench {
 
 struct RenderEpisodeSpec {
-  // The env: required for the expert; with a checkpoint or a replay it comes
-  // from them and, if given, must match.
-  std::string env_name;
-  std::vector<std::pair<std::string, std::string>> env_options;  // key=value over the defaults
-  std::string checkpoint;   // a policy (run folder or checkpoint.pt); empty: none
-  std::string replay;       // a demo file; empty: none
-  int demo = 0;             // replay: data/demo_<demo>
-  uint64_t seed = 0;        // episode seed (expert, policy)
-  uint64_t policy_seed = 0;
-  std::string device = "cpu";
+  LiveEpisodeSpec episode;  // what to show: the expert, a policy or a replay
+  uint64_t index = 0;       // the expert's or policy's seed; a replay's demo number
   std::string out;          // DIR/, F.png or F.mp4 (frame_output.h)
   RenderOptions render;
   bool overlay = true;
-  bool draw_chunks = true;  // a policy's predicted action chunk, drawn in the scene
-  int chunk_samples = 1;    // chunk samples drawn per decision (the first is executed)
+  bool draw_chunks = true;  // a policy's predicted action chunks (episode.chunk_samples)
   int every = 1;      // render every N-th control step (and always the last)
   int max_steps = 0;  // > 0: stop the episode after this many control steps
   // Progress: a policy's control steps so far (with the episode's step

@@ -81,28 +81,6 @@ struct EvalArgs {
 // Evaluates as `bcbench eval` does.
 void RunEval(const EvalArgs& args);
 
-struct RenderArgs {
-  std::string env;
-  std::string checkpoint;
-  std::string replay;
-  int demo = 0;
-  uint64_t seed = 0;
-  std::string out;
-  int width = 512;
-  int height = 512;
-  std::string camera;
-  int every = 1;
-  int steps = 0;  // 0: the whole episode
-  bool no_overlay = false;
-  bool no_chunks = false;
-  int samples = 1;
-  std::vector<std::string> env_opts;  // key=value
-  std::string device = "cpu";
-  uint64_t policy_seed = 0;
-};
-// Renders one episode as `bcbench render` does.
-void RunRender(const RenderArgs& args);
-
 // What each subcommand does once the whole command line has parsed and the
 // global options are applied; keyed by subcommand name.
 using CommandActions = std::map<std::string, std::function<void()>>;

@@ -5,33 +5,38 @@
 #include <spdlog/spdlog.h>
 
 #include "benchmarks/cli/commands.h"
+#include "benchmarks/cli/episode_source_options.h"
 #include "benchmarks/cli/validators.h"
 #include "benchmarks/cli/progress.h"
 #include "policies/policy_registry.h"
 #include "viz/render_episode.h"
 
 namespace bcbench {
+namespace {
+
+struct RenderArgs {
+  EpisodeSourceArgs source;
+  std::string out;
+  int width = 512;
+  int height = 512;
+  std::string camera;
+  int every = 1;
+  int steps = 0;  // 0: the whole episode
+  bool no_overlay = false;
+  bool no_chunks = false;
+};
 
 void RunRender(const RenderArgs& a) {
   RenderEpisodeSpec spec;
-  spec.env_name = a.env;
-  for (const auto& s : a.env_opts) spec.env_options.push_back(ParseSetting(s));
-  spec.checkpoint = a.checkpoint;
-  spec.replay = a.replay;
-  spec.demo = a.demo;
-  spec.seed = a.seed;
-  spec.policy_seed = a.policy_seed;
-  spec.device = a.device;
+  const EpisodeSource source = ToEpisodeSource(a.source);
+  spec.episode = source.spec;
+  spec.index = source.index;
   spec.out = a.out;
   spec.render.width = a.width;
   spec.render.height = a.height;
   spec.render.camera = a.camera;
   spec.overlay = !a.no_overlay;
   spec.draw_chunks = !a.no_chunks;
-  spec.chunk_samples = a.samples;
-  if (a.samples > 1 && a.checkpoint.empty()) {
-    throw UsageError("--samples draws a policy's predicted chunks: it needs --checkpoint DIR");
-  }
   spec.every = a.every;
   spec.max_steps = a.steps;
   // Progress lines once a second at most: the episode's steps, then frames.
@@ -47,10 +52,13 @@ void RunRender(const RenderArgs& a) {
   };
   const RenderEpisodeResult r = RenderEpisode(spec);
   spdlog::info("rendered {} on {}{}: {} steps, success {}, final reward {:.3f}, from the {}",
-               r.source, r.env, a.replay.empty() ? fmt::format(" seed {}", a.seed) : "",
+               r.source, r.env,
+               a.source.replay.empty() ? fmt::format(" seed {}", source.index) : "",
                r.steps, r.success ? "yes" : "no", r.final_reward, r.camera);
   fmt::print("wrote {}\n", r.output);
 }
+
+}  // namespace
 
 void AddRenderCommand(CLI::App& app, CommandActions& actions) {
   auto a = std::make_shared<RenderArgs>();
@@ -63,21 +71,7 @@ void AddRenderCommand(CLI::App& app, CommandActions& actions) {
       "last frame, F.gif an animated GIF, F.mp4 a video (needs the ffmpeg program). Needs an "
       "X display; on a "
       "machine without one run `xvfb-run -a bcbench render ...`.");
-  cmd->add_option("--env", a->env,
-                  "environment (required for the expert; taken from the checkpoint or demo "
-                  "file otherwise)");
-  auto* checkpoint =
-      cmd->add_option("--checkpoint", a->checkpoint, "render this policy (run folder or "
-                                                      "checkpoint.pt from train)");
-  auto* replay = cmd->add_option("--replay", a->replay, "replay a demo of this demo file");
-  checkpoint->excludes(replay);
-  cmd->add_option("--demo", a->demo, "which demo of --replay: data/demo_<k>")
-      ->check(WholeNumber(0))
-      ->capture_default_str();
-  cmd->add_option("--seed", a->seed,
-                  "episode seed of the expert or policy (a replay shows the demo's own episode)")
-      ->check(WholeNumber(0))
-      ->capture_default_str();
+  AddEpisodeSourceOptions(*cmd, a->source, "render");
   cmd->add_option("--out", a->out,
                   "DIR/ (PNG frames), F.png (the last frame), F.gif (animation) or F.mp4 (video)")
       ->required();
@@ -98,17 +92,6 @@ void AddRenderCommand(CLI::App& app, CommandActions& actions) {
       ->capture_default_str();
   cmd->add_flag("--no-overlay", a->no_overlay, "frames without the text overlay");
   cmd->add_flag("--no-chunks", a->no_chunks, "do not draw the policy's predicted action chunks");
-  cmd->add_option("--samples", a->samples,
-                  "predicted chunks drawn per decision: the executed one plus samples from other "
-                  "random streams")
-      ->check(WholeNumber(1, 64))
-      ->capture_default_str();
-  cmd->add_option("--env-opt", a->env_opts,
-                  "env option key=value (repeatable; over the checkpoint's or demo file's)");
-  cmd->add_option("--device", a->device, "policy device: cpu or cuda")->capture_default_str();
-  cmd->add_option("--policy-seed", a->policy_seed, "seed of the policy's sampling noise")
-      ->check(WholeNumber(0))
-      ->capture_default_str();
   actions["render"] = [a]() { RunRender(*a); };
 }
 

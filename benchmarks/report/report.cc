@@ -74,8 +74,8 @@ std::string RolloutsSection(const SuiteData& data, const ReportOptions& options,
     }
     if (!failure.empty()) continue;
     RenderEpisodeSpec spec;
-    spec.checkpoint = checkpoint.string();
-    spec.seed = options.render_seed;
+    spec.episode.checkpoint = checkpoint.string();
+    spec.index = options.render_seed;
     spec.render.width = 256;
     spec.render.height = 256;
     spec.every = 2;

@@ -59,6 +59,19 @@ TEST(RenderCli, ExpertEpisodeWritesOneFramePerRenderedStep) {
   EXPECT_EQ(ReadPng(still).rgb, frames.back().rgb);
 }
 
+TEST(RenderCli, ProbeStartsFromTheEnvsProbeStateAsViewDoes) {
+  const std::string dir = ScratchDir();
+  const std::string size = " --steps 0 --no-overlay --width 96 --height 96 --out ";
+  const auto probe = RunBcbench("render --env pusht --probe" + size + dir + "/probe.png");
+  ASSERT_EQ(probe.exit_code, 0) << probe.output;
+  const auto opt = RunBcbench("render --env pusht --env-opt start=probe" + size + dir + "/opt.png");
+  ASSERT_EQ(opt.exit_code, 0) << opt.output;
+  const auto seeded = RunBcbench("render --env pusht --seed 0" + size + dir + "/seed.png");
+  ASSERT_EQ(seeded.exit_code, 0) << seeded.output;
+  EXPECT_EQ(ReadPng(dir + "/probe.png").rgb, ReadPng(dir + "/opt.png").rgb);
+  EXPECT_GT(DifferingPixels(ReadPng(dir + "/probe.png"), ReadPng(dir + "/seed.png")), 50);
+}
+
 TEST(RenderCli, ReplayedDemoDrawsTheRecordedEpisode) {
   const std::string dir = ScratchDir();
   const std::string demos = testing::RecordPushTDemos(dir, 2);
@@ -274,6 +287,12 @@ TEST(RenderCli, BadInputExitsTwoNamingTheFix) {
       {"--env pusht --width 4 --out " + dir + "/a.png", "--width"},
       {"--env pusht --every 0 --out " + dir + "/a.png", "--every"},
       {"--replay " + demos + " --checkpoint " + dir + " --out " + dir + "/a.png", "excludes"},
+      // The episode options and their checks are view's (episode_source_options.h).
+      {"--replay " + demos + " --seed 3 --out " + dir + "/a.png", "--demo k"},
+      {"--env pusht --demo 1 --out " + dir + "/a.png", "--replay"},
+      {"--env pusht --samples 3 --out " + dir + "/a.png", "--checkpoint"},
+      {"--env pusht --device cuda --out " + dir + "/a.png", "leave --device out"},
+      {"--env pusht --probe --env-opt start=random --out " + dir + "/a.png", "disagree"},
   };
   for (const Case& c : cases) {
     const auto r = RunBcbench("render " + c.args);

@@ -232,6 +232,7 @@ TEST(Viewer, BadInputExitsTwoNamingTheFix) {
       {"view --env nosuch", "nosuch"},
       {"view --env pusht --samples 3", "--samples"},
       {"view --env pusht --demo 2", "--replay"},
+      {"view --env pusht --device cuda", "leave --device out"},
       {"view --replay " + dir + "/missing.hdf5", "missing.hdf5"},
       {"view --env pusht --speed 0", "--speed"},
       {"view --env pusht --camera nosuch --frames 1", "nosuch"},
