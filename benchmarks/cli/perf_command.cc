@@ -12,6 +12,7 @@
 #include "benchmarks/cli/validators.h"
 #include "benchmarks/perf/perf.h"
 #include "benchmarks/perf/pusht_perf.h"
+#include "benchmarks/runner/bench_outputs.h"
 #include "datasets/atomic_file.h"
 #include "policies/blas_runtime.h"
 #include "policies/policy_registry.h"
@@ -46,19 +47,6 @@ struct PerfArgs {
 const std::vector<std::string> kSections = {"env",      "expert", "train",     "inference",
                                             "policies", "eval",   "one-by-one"};
 
-// "AMD EPYC 9B45" from /proc/cpuinfo, "" where there is none.
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
-    }
-  }
-  return "";
-}
-
 void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   if (!a.json.empty()) CheckWritableFile("--json", a.json);
   nlohmann::json out;
@@ -71,7 +59,7 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
   out["blas_generic_kernel"] = blas.generic;
   out["blas_core_at_startup"] = blas.detected_core;
   out["cpu_simd"] = blas.cpu_simd;
-  out["cpu_model"] = CpuModel();
+  out["cpu_model"] = CpuModelName();
   fmt::print("CPU: {} ({}), {} LibTorch threads\n", out["cpu_model"].get<std::string>(),
              blas.cpu_simd, TorchThreads());
   fmt::print(

@@ -83,13 +83,24 @@ std::string ScalarOf(const std::string& where, const Entry& e) {
   return e.value.Scalar();
 }
 
+// Why `text` did not parse as an integer: a number too large for 64 bits
+// is out of range, not "not an integer".
+std::string NotAnInteger(const std::string& text, int64_t min, int64_t max,
+                         const std::string& what = "an integer") {
+  const std::string t = config_detail::Trim(text);
+  const size_t first = !t.empty() && t[0] == '-' ? 1 : 0;
+  const bool digits = t.size() > first && t.find_first_not_of("0123456789", first) == std::string::npos;
+  if (digits) return fmt::format("{} is outside [{}, {}]", t, min, max);
+  return fmt::format("'{}' is not {}", text, what);
+}
+
 int64_t IntOf(const std::string& where, const Entry& e, int64_t min, int64_t max) {
   const std::string text = ScalarOf(where, e);
   int64_t v = 0;
   try {
     v = config_detail::ParseInt(e.key, text);
   } catch (const std::invalid_argument&) {
-    Fail(where, e.value, e.path, fmt::format("'{}' is not an integer", text));
+    Fail(where, e.value, e.path, NotAnInteger(text, min, max));
   }
   if (v < min || v > max) {
     Fail(where, e.value, e.path, fmt::format("{} is outside [{}, {}]", v, min, max));
@@ -478,7 +489,7 @@ Suite ParseSuite(const std::string& name, const std::string& where, const std::s
           try {
             v = config_detail::ParseInt(e.key, item);
           } catch (const std::invalid_argument&) {
-            Fail(where, e.value, e.path, fmt::format("'{}' is not an integer seed", item));
+            Fail(where, e.value, e.path, NotAnInteger(item, 0, INT64_MAX, "an integer seed"));
           }
           if (v < 0) Fail(where, e.value, e.path, "seeds are >= 0");
           if (std::find(train_seeds.begin(), train_seeds.end(), static_cast<uint64_t>(v)) !=

@@ -85,6 +85,13 @@ TEST(SuiteParse, ValuesOfTheWrongTypeAreRefusedAtTheirLine) {
   EXPECT_THAT(ErrorOf(steps),
               AllOf(HasSubstr("t.yaml:2:"), HasSubstr("train.steps"),
                     HasSubstr("'many' is not an integer")));
+  // A whole number past 64 bits is out of range, not "not an integer".
+  std::string huge = SuiteText();
+  huge.replace(huge.find("episodes: 2}"), 12, "episodes: 2, seed_base: 1180591620717411303424}");
+  EXPECT_THAT(ErrorOf(huge),
+              AllOf(HasSubstr("t.yaml:3:"), HasSubstr("eval.seed_base"),
+                    HasSubstr("1180591620717411303424 is outside [0, "),
+                    ::testing::Not(HasSubstr("not an integer"))));
   EXPECT_THAT(ErrorOf(SuiteText("  pusht: {idle_prob: 2}\n")),
               AllOf(HasSubstr("t.yaml:5:"), HasSubstr("envs.pusht.idle_prob"),
                     HasSubstr("outside [0, 1]")));
