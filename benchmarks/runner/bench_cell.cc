@@ -104,7 +104,7 @@ void WriteProbeCsv(const CellSpec& cell, const BenchPaths& paths,
 
 }  // namespace
 
-nlohmann::json CellIdentityJson(const CellSpec& cell) {
+nlohmann::json CellKeyJson(const CellSpec& cell) {
   return {{"id", cell.id},
           {"config_hash", cell.config_hash},
           {"experiment", cell.experiment},
@@ -112,15 +112,20 @@ nlohmann::json CellIdentityJson(const CellSpec& cell) {
           {"policy", cell.policy},
           {"policy_name", cell.policy_name},
           {"variant", cell.VariantJson()},
-          {"train_seed", cell.train_seed},
-          {"demos", cell.demos.ToJson()},
-          {"preset", cell.config.preset},
-          {"config", cell.policy_config},
-          {"run", RunConfig::Schema().ToJson(cell.run)},
-          {"wall_minutes", cell.wall_minutes},
-          {"eval", {{"episodes", cell.eval_episodes},
-                    {"seed_base", cell.eval_seed_base},
-                    {"probe_episodes", cell.probe_episodes}}}};
+          {"train_seed", cell.train_seed}};
+}
+
+nlohmann::json CellIdentityJson(const CellSpec& cell) {
+  nlohmann::json identity = CellKeyJson(cell);
+  identity["demos"] = cell.demos.ToJson();
+  identity["preset"] = cell.config.preset;
+  identity["config"] = cell.policy_config;
+  identity["run"] = RunConfig::Schema().ToJson(cell.run);
+  identity["wall_minutes"] = cell.wall_minutes;
+  identity["eval"] = {{"episodes", cell.eval_episodes},
+                      {"seed_base", cell.eval_seed_base},
+                      {"probe_episodes", cell.probe_episodes}};
+  return identity;
 }
 
 void CheckCellIdentity(const BenchPaths& paths, const CellSpec& cell) {

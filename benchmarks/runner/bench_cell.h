@@ -47,7 +47,13 @@ class BenchPaths {
   std::string out_;
 };
 
-// The cell's identity as cell.json stores it.
+// The fields that name a cell (id, experiment, env, policy, variant, train
+// seed, config hash): the manifest's entry for it, and the start of its
+// identity.
+nlohmann::json CellKeyJson(const CellSpec& cell);
+
+// The cell's identity as cell.json stores it: CellKeyJson plus everything
+// that configures its run (demos, preset, config, run, eval).
 nlohmann::json CellIdentityJson(const CellSpec& cell);
 
 // Throws SuiteError when DIR/cells/<id> holds a cell of a different config

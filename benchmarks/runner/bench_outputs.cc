@@ -118,16 +118,10 @@ void WriteSuiteOutputs(const Suite& suite, const BenchPaths& paths,
   std::vector<std::string> metric_names;
   for (const CellSpec& cell : suite.cells) {
     const bool done = std::filesystem::exists(paths.DoneFile(cell.id));
-    manifest_cells.push_back({{"id", cell.id},
-                              {"experiment", cell.experiment},
-                              {"env", cell.env},
-                              {"policy", cell.policy},
-                              {"policy_name", cell.policy_name},
-                              {"variant", cell.VariantJson()},
-                              {"train_seed", cell.train_seed},
-                              {"config_hash", cell.config_hash},
-                              {"demos", cell.demos.Hash()},
-                              {"status", done ? "done" : "pending"}});
+    nlohmann::json entry = CellKeyJson(cell);
+    entry["demos"] = cell.demos.Hash();
+    entry["status"] = done ? "done" : "pending";
+    manifest_cells.push_back(std::move(entry));
     if (!done) continue;
     episodes += PrefixedLines(paths.EpisodesFile(cell.id), episode_header,
                               fmt::format("{},{},{},{},{},", suite.name, cell.id, cell.experiment,
