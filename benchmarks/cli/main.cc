@@ -12,6 +12,7 @@
 
 #include "benchmarks/cli/commands.h"
 #include "benchmarks/cli/validators.h"
+#include "benchmarks/report/gnuplot.h"
 #include "datasets/hdf5_handles.h"
 #include "envs/env.h"
 #include "policies/training/checkpoint.h"
@@ -142,6 +143,8 @@ int main(int argc, char** argv) {
   } catch (const bcbench::CheckpointError& e) {  // missing, torn or foreign checkpoint files
     return fail(e, false);
   } catch (const bcbench::RenderError& e) {  // no display, no ffmpeg, unknown camera, ...
+    return fail(e, false);
+  } catch (const bcbench::FigureError& e) {  // gnuplot failed; the report names the figures
     return fail(e, false);
   } catch (const std::invalid_argument& e) {
     return fail(e, false);

@@ -313,6 +313,25 @@ TEST_F(ReportCli, WithoutGnuplotTheSummaryIsWrittenAndSaysFiguresWereSkipped) {
   EXPECT_FALSE(fs::exists(report / "success.png"));
 }
 
+TEST_F(ReportCli, AFailingGnuplotExitsTwoNamingTheFiguresAndKeepsTheSummary) {
+  // A gnuplot that starts but fails every script, first on PATH.
+  const std::string bin = (fs::path(dir_).parent_path() / "fakebin").string();
+  fs::create_directories(bin);
+  {
+    std::ofstream fake(bin + "/gnuplot");
+    fake << "#!/bin/sh\necho 'line 1: unknown terminal' >&2\nexit 1\n";
+  }
+  fs::permissions(bin + "/gnuplot", fs::perms::owner_all);
+  const auto r = testing::RunBinary("PATH=" + bin + ":/usr/bin:/bin " + BCBENCH_BINARY,
+                                    "report " + dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("gnuplot failed on 5 figure(s)"));
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("internal error")));
+  const fs::path report = fs::path(dir_) / "report";
+  EXPECT_THAT(Slurp(report / "summary.md"), HasSubstr("figure `success` failed"));
+  EXPECT_FALSE(fs::exists(report / "success.png"));
+}
+
 TEST_F(ReportCli, AFolderThatIsNotASuiteIsAClearError) {
   const auto r = testing::RunBcbench("report " + dir_ + "/absent");
   EXPECT_EQ(r.exit_code, 2) << r.output;
