@@ -64,7 +64,7 @@ for term in "pngcairo size 1000,700 font \",11\"" "svg size 1000,700 font \",11\
   out="$base.png"
   [[ $term == svg* ]] && out="$base.svg"
   gnuplot <<GP
-set terminal $term
+set terminal $term noenhanced
 set output "$out.tmp"
 set multiplot layout 2,1 title "Push-T, 200 expert demos, one CPU budget per colour; 50 held-out episodes (seeds 100000..100049)"
 set yrange [0:1]
