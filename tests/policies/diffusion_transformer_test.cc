@@ -47,31 +47,38 @@ std::vector<int> ChangedTokens(const torch::Tensor& a, const torch::Tensor& b) {
   return changed;
 }
 
-TEST(DiffusionTransformer, ALaterActionTokenNeverChangesAnEarlierOutput) {
-  auto init = Gen(1);
-  TransformerDenoiser net(SmallOptions(), init);
-  net->eval();
+// A net of `o` in evaluation mode (weights from seed 1), one random input
+// from `input_seed` at diffusion step 10, and the net's output for it.
+struct MaskProbe {
+  TransformerDenoiser net{nullptr};
+  torch::Tensor x, cond, t, base;
+};
+
+MaskProbe MakeMaskProbe(const TransformerDenoiserOptions& o, uint64_t input_seed) {
   torch::NoGradGuard no_grad;
-  auto g = Gen(2);
-  const auto x = torch::randn({1, 8, 2}, g);
-  const auto cond = torch::randn({1, 2, 3}, g);
-  const auto t = torch::full({1}, 10, torch::kLong);
-  const auto base = net->forward(x, t, cond);
+  MaskProbe p;
+  auto init = Gen(1);
+  p.net = TransformerDenoiser(o, init);
+  p.net->eval();
+  auto g = Gen(input_seed);
+  p.x = torch::randn({1, o.horizon, o.action_dim}, g);
+  p.cond = torch::randn({1, o.obs_tokens, o.cond_dim}, g);
+  p.t = torch::full({1}, 10, torch::kLong);
+  p.base = p.net->forward(p.x, p.t, p.cond);
+  return p;
+}
+
+TEST(DiffusionTransformer, ALaterActionTokenNeverChangesAnEarlierOutput) {
+  torch::NoGradGuard no_grad;
+  auto [net, x, cond, t, base] = MakeMaskProbe(SmallOptions(), 2);
   auto later = x.clone();
   later[0][5] += 1.0;
   EXPECT_EQ(ChangedTokens(base, net->forward(later, t, cond)), std::vector<int>({5, 6, 7}));
 }
 
 TEST(DiffusionTransformer, ActionTokenTSeesTheObservationsUpToT) {
-  auto init = Gen(1);
-  TransformerDenoiser net(SmallOptions(), init);
-  net->eval();
   torch::NoGradGuard no_grad;
-  auto g = Gen(3);
-  const auto x = torch::randn({1, 8, 2}, g);
-  const auto cond = torch::randn({1, 2, 3}, g);
-  const auto t = torch::full({1}, 10, torch::kLong);
-  const auto base = net->forward(x, t, cond);
+  auto [net, x, cond, t, base] = MakeMaskProbe(SmallOptions(), 3);
   // Observation 1 (condition token 2) reaches action tokens 1.. only, and
   // observation 0 and the step reach every token.
   auto second = cond.clone();
@@ -92,15 +99,8 @@ TEST(DiffusionTransformer, ActionTokenTSeesTheObservationsUpToT) {
 TEST(DiffusionTransformer, WithoutCausalAttentionEveryTokenSeesEveryTokenAndObservation) {
   auto o = SmallOptions();
   o.causal_attn = false;
-  auto init = Gen(1);
-  TransformerDenoiser net(o, init);
-  net->eval();
   torch::NoGradGuard no_grad;
-  auto g = Gen(3);
-  const auto x = torch::randn({1, 8, 2}, g);
-  const auto cond = torch::randn({1, 2, 3}, g);
-  const auto t = torch::full({1}, 10, torch::kLong);
-  const auto base = net->forward(x, t, cond);
+  auto [net, x, cond, t, base] = MakeMaskProbe(o, 3);
   auto later = x.clone();
   later[0][5] += 1.0;
   EXPECT_EQ(ChangedTokens(base, net->forward(later, t, cond)).size(), 8u);
@@ -116,12 +116,8 @@ TEST(DiffusionTransformer, WithoutCausalAttentionEveryTokenSeesEveryTokenAndObse
   one.n_layer = 1;
   auto causal_one = one;
   causal_one.causal_attn = true;
-  auto init_a = Gen(1), init_b = Gen(1);
-  TransformerDenoiser open_net(one, init_a), causal_net(causal_one, init_b);
-  open_net->eval();
-  causal_net->eval();
-  const auto open_out = open_net->forward(x, t, cond);
-  const auto causal_out = causal_net->forward(x, t, cond);
+  const auto open_out = MakeMaskProbe(one, 3).base;
+  const auto causal_out = MakeMaskProbe(causal_one, 3).base;
   EXPECT_FALSE(torch::allclose(causal_out[0][0], open_out[0][0], 1e-5, 1e-6));
   EXPECT_TRUE(torch::allclose(causal_out[0][7], open_out[0][7], 1e-5, 1e-6));
 }
