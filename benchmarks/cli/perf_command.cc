@@ -157,6 +157,10 @@ void RunPerf(const PerfArgs& a, const GlobalOptions& global) {
           d.forward_flops / 1e6);
       fmt::print("{:<40}{:>14.3f}  >= 0.8 (3 x fwd FLOPs x samples/s / sgemm {:.1f} GFLOP/s)\n",
                  "dp_train_flop_efficiency", d.train_flop_efficiency, d.sgemm_flops / 1e9);
+      out["dp_adamw_step_ms"] = d.adamw_fused_ms;
+      out["dp_adamw_step_libtorch_ms"] = d.adamw_libtorch_ms;
+      fmt::print("{:<40}{:>14.2f}  fused, {} threads (LibTorch's gradient sum + AdamW::step {:.2f} ms)\n",
+                 "dp_adamw_step_ms", d.adamw_fused_ms, d.train_threads, d.adamw_libtorch_ms);
     }
     if (bo.inference) {
       out["dp_denoise_fwd_b1_ms"] = d.forward_fast_cond_ms;

@@ -11,6 +11,7 @@
 #include "policies/diffusion/diffusion_model.h"
 #include "policies/diffusion/unet_fast_inference.h"
 #include "policies/torch_runtime.h"
+#include "policies/training/fused_adamw.h"
 #include "policies/training/trainer.h"
 
 namespace bcbench {
@@ -73,6 +74,28 @@ DenoiserBench MeasureDenoiser(const DenoiserBenchOptions& options) {
       bench.train_samples_per_s =
           std::max(bench.train_samples_per_s, options.train_steps * static_cast<double>(b) / seconds);
     }
+    // The optimiser step alone, on two random gradient parts per parameter.
+    std::vector<torch::Tensor> params;
+    std::vector<std::vector<torch::Tensor>> parts;
+    for (const auto& group : optimizer.param_groups()) {
+      for (const auto& p : group.params()) {
+        params.push_back(p);
+        parts.push_back({torch::randn_like(p) * 1e-3, torch::randn_like(p) * 1e-3});
+      }
+    }
+    bench.adamw_fused_ms = bench.adamw_libtorch_ms = 1e30;
+    for (int round = 0; round < bench.rounds; ++round) {
+      Best(bench.adamw_fused_ms, MedianSeconds(9, [&] { FusedAdamWStep(optimizer, parts); }));
+      Best(bench.adamw_libtorch_ms, MedianSeconds(9, [&] {
+             torch::NoGradGuard no_grad;
+             for (size_t j = 0; j < params.size(); ++j) {
+               params[j].mutable_grad() = parts[j][0].clone();
+               params[j].mutable_grad().add_(parts[j][1]);
+             }
+             optimizer.step();
+           }));
+    }
+    for (auto& p : params) p.mutable_grad() = torch::Tensor();
     bench.train_flops_per_s = 3 * bench.forward_flops * bench.train_samples_per_s;
     if (bench.sgemm_flops > 0) {
       bench.train_flop_efficiency = bench.train_flops_per_s / bench.sgemm_flops;

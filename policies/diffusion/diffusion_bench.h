@@ -46,6 +46,12 @@ struct DenoiserBench {
   double train_flops_per_s = 0;      // 3 x forward_flops x samples/s
   double sgemm_flops = 0;            // best of the rounds' sgemm at train_threads
   double train_flop_efficiency = 0;  // train_flops_per_s / sgemm_flops (0 when not given)
+  // The optimiser step alone at train_threads, gradients given as two
+  // slices' parts (what a 2-thread step hands it), best round, milliseconds:
+  // the fused AdamW (policies/training/fused_adamw.h) and LibTorch's sum +
+  // AdamW::step it replaces.
+  double adamw_fused_ms = 0;
+  double adamw_libtorch_ms = 0;
   int rounds = 0;
   // Batch 1, one thread, inference mode; per round the median of many calls,
   // then the best round, in milliseconds.

@@ -14,6 +14,7 @@
 #include "datasets/atomic_file.h"
 #include "policies/training/checkpoint.h"
 #include "policies/training/ema.h"
+#include "policies/training/fused_adamw.h"
 
 namespace bcbench {
 namespace {
@@ -117,10 +118,13 @@ torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLo
   }
   const int slices = DataParallelSlices(loss);
   torch::Tensor total;
+  // grad_parts[j]: parameter j's gradient as parts that sum to it.
+  std::vector<std::vector<torch::Tensor>> grad_parts(params.size());
   if (slices == 1) {
     total = loss.on_rows(0, loss.rows);
     total.backward();
     total = total.detach();
+    for (size_t j = 0; j < params.size(); ++j) grad_parts[j] = {params[j].grad()};
   } else {
     std::vector<std::vector<torch::Tensor>> grads(static_cast<size_t>(slices));
     std::vector<torch::Tensor> losses(static_cast<size_t>(slices));
@@ -135,24 +139,39 @@ torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLo
         losses[static_cast<size_t>(i)] = part.detach();
       }
     });
-    torch::NoGradGuard no_grad;
     for (size_t j = 0; j < params.size(); ++j) {
-      torch::Tensor sum;
-      for (const auto& g : grads) {
-        if (!g[j].defined()) continue;
-        if (sum.defined()) {
-          sum.add_(g[j]);
-        } else {
-          sum = g[j];
-        }
-      }
-      params[j].mutable_grad() = sum;
+      for (const auto& g : grads) grad_parts[j].push_back(g[j]);
     }
     total = losses[0];
     for (size_t i = 1; i < losses.size(); ++i) total = total + losses[i];
   }
-  if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, grad_clip);
-  optimizer.step();
+  // Sums the parts into .grad (in slice order, so a step is deterministic).
+  auto sum_into_grads = [&] {
+    torch::NoGradGuard no_grad;
+    for (size_t j = 0; j < params.size(); ++j) {
+      torch::Tensor sum;
+      for (const auto& g : grad_parts[j]) {
+        if (!g.defined()) continue;
+        if (sum.defined()) {
+          sum.add_(g);
+        } else {
+          sum = g;
+        }
+      }
+      params[j].mutable_grad() = sum;
+      grad_parts[j] = {sum};
+    }
+  };
+  if (grad_clip > 0) {
+    if (slices > 1) sum_into_grads();
+    torch::nn::utils::clip_grad_norm_(params, grad_clip);
+  }
+  // The fused AdamW sums the slices' parts as it updates; other optimisers
+  // (and GPU parameters) take LibTorch's step on the summed .grad.
+  if (!FusedAdamWStep(optimizer, grad_parts)) {
+    if (slices > 1 && grad_clip <= 0) sum_into_grads();
+    optimizer.step();
+  }
   return total;
 }
 

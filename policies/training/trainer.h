@@ -54,8 +54,11 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
 // per operator. On a quiet 2-core machine it runs at the unsliced step's
 // rate (measured 1650 vs 1640 samples/s for the CPU UNet). The slices'
 // gradients are summed in slice order, so a step is deterministic for a
-// given thread count. The trainer and the throughput benchmark both step
-// through here.
+// given thread count. An AdamW over CPU float32 parameters takes the fused
+// step (fused_adamw.h), which sums the slices' parts as it updates (with
+// grad_clip > 0 they are summed and clipped first); other optimisers get
+// the sum in .grad and their own step(). The trainer and the throughput
+// benchmark both step through here.
 torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLoss& loss,
                             double grad_clip);
 constexpr int64_t kMinRowsPerSlice = 32;

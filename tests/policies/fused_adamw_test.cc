@@ -1,0 +1,134 @@
+// The fused AdamW step (policies/training/fused_adamw.h) against LibTorch's
+// own torch::optim::AdamW: the same weights and moments to float rounding
+// over several steps, two parameter groups (with and without weight decay),
+// gradients given as parts, and state LibTorch's step carries on from.
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "policies/training/fused_adamw.h"
+
+namespace bcbench {
+namespace {
+
+struct OptimiserUnderTest {
+  std::vector<torch::Tensor> params;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+};
+
+// Two groups: a decayed (64 x 300) weight and an undecayed bias of 1000.
+OptimiserUnderTest MakeSetup(bool amsgrad = false) {
+  torch::Generator gen = at::detail::createCPUGenerator(3);
+  OptimiserUnderTest s;
+  s.params = {torch::randn({64, 300}, gen).requires_grad_(),
+              torch::randn({1000}, gen).requires_grad_()};
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  const auto options = [&](double decay) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(3e-3).betas({0.9, 0.95}).weight_decay(decay).amsgrad(amsgrad));
+  };
+  groups.emplace_back(std::vector<torch::Tensor>{s.params[0]}, options(0.1));
+  groups.emplace_back(std::vector<torch::Tensor>{s.params[1]}, options(0.0));
+  s.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups),
+                                                      torch::optim::AdamWOptions(3e-3));
+  return s;
+}
+
+// Step `step`'s gradient of parameter i, as two parts.
+std::vector<torch::Tensor> Parts(const torch::Tensor& p, int step) {
+  torch::Generator gen = at::detail::createCPUGenerator(100 + step * 7 + p.numel());
+  return {torch::randn(p.sizes(), gen), 0.3 * torch::randn(p.sizes(), gen)};
+}
+
+const torch::optim::AdamWParamState& StateOf(const OptimiserUnderTest& s, size_t i) {
+  const auto key = c10::guts::to_string(s.params[i].unsafeGetTensorImpl());
+  return static_cast<const torch::optim::AdamWParamState&>(*s.optimizer->state().at(key));
+}
+
+double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).abs().max().item<double>();
+}
+
+TEST(FusedAdamW, MatchesLibTorchsAdamWOverStepsGroupsAndGradientParts) {
+  OptimiserUnderTest fused = MakeSetup(), reference = MakeSetup();
+  for (int step = 0; step < 5; ++step) {
+    std::vector<std::vector<torch::Tensor>> parts;
+    for (size_t i = 0; i < fused.params.size(); ++i) {
+      parts.push_back(Parts(fused.params[i], step));
+      const auto& p = parts.back();
+      reference.params[i].mutable_grad() = p[0] + p[1];
+    }
+    ASSERT_TRUE(FusedAdamWStep(*fused.optimizer, parts));
+    reference.optimizer->step();
+  }
+  for (size_t i = 0; i < fused.params.size(); ++i) {
+    // Each step moves a weight by up to lr = 3e-3; rounding stays far below.
+    EXPECT_LT(MaxDiff(fused.params[i], reference.params[i]), 2e-6) << "parameter " << i;
+    EXPECT_GT(MaxDiff(fused.params[i], MakeSetup().params[i]), 1e-3) << "parameter " << i << " did not move";
+    EXPECT_EQ(StateOf(fused, i).step(), 5);
+    EXPECT_LT(MaxDiff(StateOf(fused, i).exp_avg(), StateOf(reference, i).exp_avg()), 1e-6);
+    EXPECT_LT(MaxDiff(StateOf(fused, i).exp_avg_sq(), StateOf(reference, i).exp_avg_sq()), 1e-6);
+  }
+  // The decayed group shrank its weights: without decay they would differ.
+  OptimiserUnderTest no_decay = MakeSetup();
+  static_cast<torch::optim::AdamWOptions&>(no_decay.optimizer->param_groups()[0].options())
+      .weight_decay(0);
+  for (int step = 0; step < 5; ++step) {
+    std::vector<std::vector<torch::Tensor>> parts;
+    for (const auto& p : no_decay.params) parts.push_back(Parts(p, step));
+    ASSERT_TRUE(FusedAdamWStep(*no_decay.optimizer, parts));
+  }
+  EXPECT_GT(MaxDiff(no_decay.params[0], fused.params[0]), 1e-6);
+  EXPECT_LT(MaxDiff(no_decay.params[1], fused.params[1]), 1e-7);
+}
+
+TEST(FusedAdamW, LibTorchsStepCarriesOnFromItsState) {
+  OptimiserUnderTest mixed = MakeSetup(), reference = MakeSetup();
+  for (int step = 0; step < 4; ++step) {
+    std::vector<std::vector<torch::Tensor>> parts;
+    for (size_t i = 0; i < mixed.params.size(); ++i) {
+      parts.push_back(Parts(mixed.params[i], step));
+      const auto& p = parts.back();
+      reference.params[i].mutable_grad() = p[0] + p[1];
+      mixed.params[i].mutable_grad() = p[0] + p[1];
+    }
+    if (step % 2 == 0) {
+      ASSERT_TRUE(FusedAdamWStep(*mixed.optimizer, parts));
+    } else {
+      mixed.optimizer->step();
+    }
+    reference.optimizer->step();
+  }
+  for (size_t i = 0; i < mixed.params.size(); ++i) {
+    EXPECT_EQ(StateOf(mixed, i).step(), 4);
+    EXPECT_LT(MaxDiff(mixed.params[i], reference.params[i]), 2e-6);
+  }
+}
+
+TEST(FusedAdamW, DeclinesWhatItCannotDoAndChangesNothing) {
+  // amsgrad, another optimiser, a part of the wrong size or type, a missing
+  // parameter's parts: false, and the weights and state stay as they were.
+  auto declines = [](OptimiserUnderTest& s, const std::vector<std::vector<torch::Tensor>>& parts) {
+    const auto before = s.params[0].detach().clone();
+    EXPECT_FALSE(FusedAdamWStep(*s.optimizer, parts));
+    EXPECT_EQ(MaxDiff(before, s.params[0]), 0.0);
+    EXPECT_TRUE(s.optimizer->state().empty());
+  };
+  OptimiserUnderTest amsgrad = MakeSetup(/*amsgrad=*/true);
+  declines(amsgrad, {Parts(amsgrad.params[0], 0), Parts(amsgrad.params[1], 0)});
+  OptimiserUnderTest s = MakeSetup();
+  declines(s, {Parts(s.params[0], 0)});
+  declines(s, {Parts(s.params[0], 0), {torch::ones({999})}});
+  declines(s, {Parts(s.params[0], 0), {torch::ones({1000}, torch::kFloat64)}});
+  declines(s, {Parts(s.params[0], 0), {torch::ones({2000}).slice(0, 0, 2000, 2)}});
+  torch::optim::Adam adam(s.params, torch::optim::AdamOptions(1e-3));
+  EXPECT_FALSE(FusedAdamWStep(adam, {Parts(s.params[0], 0), Parts(s.params[1], 0)}));
+  // A parameter with no parts is left alone (no state, no step).
+  ASSERT_TRUE(FusedAdamWStep(*s.optimizer, {Parts(s.params[0], 0), {torch::Tensor()}}));
+  EXPECT_EQ(StateOf(s, 0).step(), 1);
+  EXPECT_EQ(s.optimizer->state().count(c10::guts::to_string(s.params[1].unsafeGetTensorImpl())),
+            0u);
+}
+
+}  // namespace
+}  // namespace bcbench
