@@ -130,16 +130,11 @@ ReportOutcome WriteReport(const ReportOptions& options) {
       options.out_dir.empty() ? (fs::path(options.dir) / "report").string() : options.out_dir;
   ReportOutcome outcome;
   outcome.summary_path = (fs::path(out_dir) / "summary.md").string();
-  // DIR first: a file or FIFO named as DIR is not an unwritable report folder.
-  std::error_code ec;
-  if (!fs::is_directory(options.dir, ec)) {
-    throw ReportInputError(fmt::format("{} is not a folder; name the --out folder of a "
-                                       "`bcbench bench` run",
-                                       options.dir));
-  }
-  CheckWritableFile("--out", outcome.summary_path);
-
+  // DIR first (LoadSuite refuses what is not a suite run's folder): a file or
+  // FIFO named as DIR is not an unwritable report folder, and nothing is
+  // written for a mistyped DIR.
   const SuiteData data = LoadSuite(options.dir);
+  CheckWritableFile("--out", outcome.summary_path);
   const std::vector<Figure> figures = BuildFigures(data);
   outcome.notes = AbsentFigureNotes(data, figures);
 

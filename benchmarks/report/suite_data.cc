@@ -339,6 +339,17 @@ SuiteData LoadSuite(const std::string& dir) {
   SuiteData data;
   data.dir = dir;
   auto path_of = [&](const char* name) { return (fs::path(dir) / name).string(); };
+  // A folder with none of a run's files is a mistyped DIR, not a run that
+  // has yet to finish a cell (a bench run writes manifest.json first).
+  const bool any = std::any_of(
+      std::begin(kSuiteFiles), std::end(kSuiteFiles),
+      [&](const char* name) { return fs::is_regular_file(path_of(name), ec); });
+  if (!any) {
+    throw ReportInputError(fmt::format(
+        "{} holds none of a suite run's files ({}, {}, {}, {}); name the --out folder of a "
+        "`bcbench bench` run",
+        dir, kManifestFile, kEpisodesFile, kCellsFile, kProbeFile));
+  }
   auto present = [&](const char* name) {
     if (fs::is_regular_file(path_of(name), ec)) return true;
     data.missing_files.push_back(name);

@@ -19,6 +19,7 @@ inline constexpr const char* kManifestFile = "manifest.json";
 inline constexpr const char* kCellsFile = "cells.csv";
 inline constexpr const char* kEpisodesFile = "episodes.csv";
 inline constexpr const char* kProbeFile = "probe.csv";
+inline constexpr const char* kSuiteFiles[] = {kManifestFile, kCellsFile, kEpisodesFile, kProbeFile};
 
 // One aggregate of a cell: value with an optional 95% interval. NaN = absent.
 struct MetricEstimate {

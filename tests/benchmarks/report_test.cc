@@ -336,6 +336,15 @@ TEST_F(ReportCli, AFolderThatIsNotASuiteIsAClearError) {
   const auto r = testing::RunBcbench("report " + dir_ + "/absent");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("is not a folder"));
+  // A folder that exists but holds no run (a mistyped DIR, e.g. results/
+  // instead of results/preview): refused, and no report folder appears.
+  const fs::path other = fs::path(dir_).parent_path() / "not_a_run";
+  fs::create_directories(other);
+  std::ofstream(other / "notes.txt") << "not a suite run\n";
+  const auto s = testing::RunBcbench("report " + other.string());
+  EXPECT_EQ(s.exit_code, 2) << s.output;
+  EXPECT_THAT(s.output, HasSubstr("holds none of a suite run's files"));
+  EXPECT_FALSE(fs::exists(other / "report"));
 }
 
 }  // namespace
