@@ -40,6 +40,18 @@ std::vector<torch::Tensor> Parts(const torch::Tensor& p, int step) {
   return {torch::randn(p.sizes(), gen), 0.3 * torch::randn(p.sizes(), gen)};
 }
 
+// Step `step`'s gradients of every parameter of `s`, as parts.
+std::vector<std::vector<torch::Tensor>> StepParts(const OptimiserUnderTest& s, int step) {
+  std::vector<std::vector<torch::Tensor>> parts;
+  for (const auto& p : s.params) parts.push_back(Parts(p, step));
+  return parts;
+}
+
+// Gives every parameter of `s` the sum of its parts as .grad (for LibTorch's step).
+void SetSummedGrads(OptimiserUnderTest& s, const std::vector<std::vector<torch::Tensor>>& parts) {
+  for (size_t i = 0; i < s.params.size(); ++i) s.params[i].mutable_grad() = parts[i][0] + parts[i][1];
+}
+
 const torch::optim::AdamWParamState& StateOf(const OptimiserUnderTest& s, size_t i) {
   const auto key = c10::guts::to_string(s.params[i].unsafeGetTensorImpl());
   return static_cast<const torch::optim::AdamWParamState&>(*s.optimizer->state().at(key));
@@ -52,12 +64,8 @@ double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
 TEST(FusedAdamW, MatchesLibTorchsAdamWOverStepsGroupsAndGradientParts) {
   OptimiserUnderTest fused = MakeSetup(), reference = MakeSetup();
   for (int step = 0; step < 5; ++step) {
-    std::vector<std::vector<torch::Tensor>> parts;
-    for (size_t i = 0; i < fused.params.size(); ++i) {
-      parts.push_back(Parts(fused.params[i], step));
-      const auto& p = parts.back();
-      reference.params[i].mutable_grad() = p[0] + p[1];
-    }
+    const auto parts = StepParts(fused, step);
+    SetSummedGrads(reference, parts);
     ASSERT_TRUE(FusedAdamWStep(*fused.optimizer, parts));
     reference.optimizer->step();
   }
@@ -74,9 +82,7 @@ TEST(FusedAdamW, MatchesLibTorchsAdamWOverStepsGroupsAndGradientParts) {
   static_cast<torch::optim::AdamWOptions&>(no_decay.optimizer->param_groups()[0].options())
       .weight_decay(0);
   for (int step = 0; step < 5; ++step) {
-    std::vector<std::vector<torch::Tensor>> parts;
-    for (const auto& p : no_decay.params) parts.push_back(Parts(p, step));
-    ASSERT_TRUE(FusedAdamWStep(*no_decay.optimizer, parts));
+    ASSERT_TRUE(FusedAdamWStep(*no_decay.optimizer, StepParts(no_decay, step)));
   }
   EXPECT_GT(MaxDiff(no_decay.params[0], fused.params[0]), 1e-6);
   EXPECT_LT(MaxDiff(no_decay.params[1], fused.params[1]), 1e-7);
@@ -85,13 +91,9 @@ TEST(FusedAdamW, MatchesLibTorchsAdamWOverStepsGroupsAndGradientParts) {
 TEST(FusedAdamW, LibTorchsStepCarriesOnFromItsState) {
   OptimiserUnderTest mixed = MakeSetup(), reference = MakeSetup();
   for (int step = 0; step < 4; ++step) {
-    std::vector<std::vector<torch::Tensor>> parts;
-    for (size_t i = 0; i < mixed.params.size(); ++i) {
-      parts.push_back(Parts(mixed.params[i], step));
-      const auto& p = parts.back();
-      reference.params[i].mutable_grad() = p[0] + p[1];
-      mixed.params[i].mutable_grad() = p[0] + p[1];
-    }
+    const auto parts = StepParts(mixed, step);
+    SetSummedGrads(reference, parts);
+    SetSummedGrads(mixed, parts);
     if (step % 2 == 0) {
       ASSERT_TRUE(FusedAdamWStep(*mixed.optimizer, parts));
     } else {
@@ -115,14 +117,14 @@ TEST(FusedAdamW, DeclinesWhatItCannotDoAndChangesNothing) {
     EXPECT_TRUE(s.optimizer->state().empty());
   };
   OptimiserUnderTest amsgrad = MakeSetup(/*amsgrad=*/true);
-  declines(amsgrad, {Parts(amsgrad.params[0], 0), Parts(amsgrad.params[1], 0)});
+  declines(amsgrad, StepParts(amsgrad, 0));
   OptimiserUnderTest s = MakeSetup();
   declines(s, {Parts(s.params[0], 0)});
   declines(s, {Parts(s.params[0], 0), {torch::ones({999})}});
   declines(s, {Parts(s.params[0], 0), {torch::ones({1000}, torch::kFloat64)}});
   declines(s, {Parts(s.params[0], 0), {torch::ones({2000}).slice(0, 0, 2000, 2)}});
   torch::optim::Adam adam(s.params, torch::optim::AdamOptions(1e-3));
-  EXPECT_FALSE(FusedAdamWStep(adam, {Parts(s.params[0], 0), Parts(s.params[1], 0)}));
+  EXPECT_FALSE(FusedAdamWStep(adam, StepParts(s, 0)));
   // A parameter with no parts is left alone (no state, no step).
   ASSERT_TRUE(FusedAdamWStep(*s.optimizer, {Parts(s.params[0], 0), {torch::Tensor()}}));
   EXPECT_EQ(StateOf(s, 0).step(), 1);
