@@ -24,6 +24,7 @@ void Conv1dBlockImpl::reset() {
   conv = register_module(
       "conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(in_channels_, out_channels_, kernel_size_)
                                     .padding(kernel_size_ / 2)));
+  unet_cpu::StoreTapMajor(conv->weight);
   norm = register_module("norm",
                          torch::nn::GroupNorm(torch::nn::GroupNormOptions(n_groups_, out_channels_)));
 }
@@ -55,6 +56,7 @@ void ConditionalResidualBlock1DImpl::reset() {
   if (in_channels_ != out_channels_) {
     residual = register_module(
         "residual", torch::nn::Conv1d(torch::nn::Conv1dOptions(in_channels_, out_channels_, 1)));
+    unet_cpu::StoreTapMajor(residual->weight);
   }
 }
 
@@ -97,11 +99,14 @@ void ConditionalUnet1DImpl::reset() {
             s.name, ConditionalResidualBlock1D(in, out, plan_.cond_dim, s.kernel, groups)));
         break;
       case UnetStageKind::kDownsample:
-        stage_modules_.emplace_back(register_module(
-            s.name, torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, s.kernel)
-                                          .stride(2)
-                                          .padding(s.kernel / 2))));
+      case UnetStageKind::kFinalConv: {
+        auto options = torch::nn::Conv1dOptions(in, out, s.kernel);
+        if (s.kind == UnetStageKind::kDownsample) options.stride(2).padding(s.kernel / 2);
+        auto conv = register_module(s.name, torch::nn::Conv1d(options));
+        unet_cpu::StoreTapMajor(conv->weight);
+        stage_modules_.emplace_back(conv);
         break;
+      }
       case UnetStageKind::kUpsample:
         stage_modules_.emplace_back(register_module(
             s.name, torch::nn::ConvTranspose1d(
@@ -110,10 +115,6 @@ void ConditionalUnet1DImpl::reset() {
       case UnetStageKind::kFinalBlock:
         stage_modules_.emplace_back(
             register_module(s.name, Conv1dBlock(in, out, s.kernel, groups)));
-        break;
-      case UnetStageKind::kFinalConv:
-        stage_modules_.emplace_back(register_module(
-            s.name, torch::nn::Conv1d(torch::nn::Conv1dOptions(in, out, s.kernel))));
         break;
     }
   }
@@ -324,7 +325,9 @@ void ConditionalUnet1DImpl::InitParameters(torch::Generator& gen) {
       // PyTorch computes fan_in from dimension 1 for ConvTranspose too (its
       // weight is (in, out, k)), so numel / size(0) matches it in all cases.
       const double bound = 1.0 / std::sqrt(fan_in(weight));
-      p.uniform_(-bound, bound, gen);
+      // Drawn in logical order whatever the storage (a tap-major weight
+      // filled in place would take its draws in memory order).
+      p.copy_(torch::empty(p.sizes(), p.options()).uniform_(-bound, bound, gen));
     } else if (is_bias) {
       p.zero_();  // GroupNorm shift
     } else {

@@ -802,7 +802,21 @@ class PackWeightFunction : public torch::autograd::Function<PackWeightFunction> 
 
 }  // namespace
 
+bool IsStoredTapMajor(const torch::Tensor& weight) {
+  return weight.dim() == 3 && weight.permute({2, 1, 0}).is_contiguous();
+}
+
+void StoreTapMajor(torch::Tensor& weight) {
+  TORCH_CHECK(weight.dim() == 3, "StoreTapMajor: a Conv1d weight (out, in, taps) is 3-D");
+  if (IsStoredTapMajor(weight)) return;
+  torch::NoGradGuard no_grad;
+  weight.set_data(weight.permute({2, 1, 0}).contiguous().permute({2, 1, 0}));
+}
+
 torch::Tensor PackConvWeight(const torch::Tensor& weight) {
+  if (IsStoredTapMajor(weight)) {
+    return weight.permute({2, 1, 0}).reshape({weight.size(2) * weight.size(1), weight.size(0)});
+  }
   return PackWeightFunction::apply(weight.contiguous());
 }
 

@@ -92,9 +92,20 @@ torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t len
                      int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets);
 
 // A Conv1d weight (out, in, taps) as the (taps * in, out) matrix that
-// tap-major im2col rows multiply, with gradients (a blocked transpose; the
-// generic permute copy LibTorch does costs ~6 ms per forward of the CPU UNet).
+// tap-major im2col rows multiply, with gradients. A weight stored tap-major
+// (StoreTapMajor) gives a view: no copy forward, none for its gradient.
+// Any other weight is copied by a blocked transpose (the generic permute copy
+// LibTorch does costs ~6 ms per forward of the CPU UNet).
 torch::Tensor PackConvWeight(const torch::Tensor& weight);
+
+// Re-stores a Conv1d weight parameter (out, in, taps) so that its memory is
+// the (taps, in, out) matrix PackConvWeight needs, keeping its shape, values
+// and identity (the module and any optimiser see the same tensor). Training
+// then packs nothing per step and per data-parallel slice, and the weight's
+// gradient arrives in that layout too. Every LibTorch op still reads it as
+// (out, in, taps); checkpoints store it with its strides.
+void StoreTapMajor(torch::Tensor& weight);
+bool IsStoredTapMajor(const torch::Tensor& weight);
 
 // The fused epilogue with gradients; film and residual may be undefined.
 torch::Tensor Epilogue(const torch::Tensor& h, const torch::Tensor& conv_bias,

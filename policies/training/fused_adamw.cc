@@ -21,9 +21,16 @@
 namespace bcbench {
 namespace {
 
-bool IsFlatCpuFloat(const torch::Tensor& t, int64_t numel) {
-  return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 && t.is_contiguous() &&
-         t.numel() == numel;
+// The update runs over raw memory, element j of every tensor together, so
+// the parameter must fill its memory without gaps (contiguous or a dense
+// permutation, such as a tap-major conv weight) and its gradient parts and
+// moments must be laid out the same way.
+bool IsDenseCpuFloat(const torch::Tensor& t) {
+  return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 &&
+         t.is_non_overlapping_and_dense();
+}
+bool SameLayout(const torch::Tensor& t, const torch::Tensor& p) {
+  return IsDenseCpuFloat(t) && t.sizes() == p.sizes() && t.strides() == p.strides();
 }
 
 // The per-step constants of one parameter, as LibTorch rounds them to float.
@@ -80,17 +87,16 @@ bool FusedAdamWStep(torch::optim::Optimizer& optimizer,
     if (static_cast<const torch::optim::AdamWOptions&>(group.options()).amsgrad()) return false;
     for (const auto& p : group.params()) {
       if (index >= grad_parts.size()) return false;
-      if (!IsFlatCpuFloat(p, p.numel())) return false;
+      if (!IsDenseCpuFloat(p)) return false;
       const auto found = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
       if (found != optimizer.state().end()) {
         const auto& state = static_cast<const torch::optim::AdamWParamState&>(*found->second);
-        if (!IsFlatCpuFloat(state.exp_avg(), p.numel()) ||
-            !IsFlatCpuFloat(state.exp_avg_sq(), p.numel())) {
+        if (!SameLayout(state.exp_avg(), p) || !SameLayout(state.exp_avg_sq(), p)) {
           return false;
         }
       }
       for (const auto& part : grad_parts[index]) {
-        if (part.defined() && !IsFlatCpuFloat(part, p.numel())) return false;
+        if (part.defined() && !SameLayout(part, p)) return false;
       }
       ++index;
     }

@@ -30,9 +30,10 @@ namespace bcbench {
 // gradient of parameter i as parts to add (undefined parts are skipped; a
 // parameter with none is left alone, as LibTorch leaves one without a grad).
 // Returns false, changing nothing, when the fused step does not apply: not
-// an AdamW, amsgrad on, or a parameter or part that is not a contiguous CPU
-// float32 tensor of the parameter's size; the caller then sums the parts
-// into .grad and calls optimizer.step().
+// an AdamW, amsgrad on, a parameter that is not a dense CPU float32 tensor
+// (contiguous, or a permutation of contiguous memory such as a tap-major
+// conv weight), or a part or moment laid out differently from its parameter;
+// the caller then sums the parts into .grad and calls optimizer.step().
 bool FusedAdamWStep(torch::optim::Optimizer& optimizer,
                     const std::vector<std::vector<torch::Tensor>>& grad_parts);
 

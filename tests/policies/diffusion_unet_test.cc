@@ -225,6 +225,39 @@ TEST(ConditionalUnet1D, CpuKernelsMatchStandardOpsInValueAndGradient) {
   }
 }
 
+TEST(ConditionalUnet1D, ConvWeightsAreStoredTapMajorSoTrainingPacksNothing) {
+  auto unet = MakeUnet(CaseOptions(ExecutorCases()[0]), 21);
+  int conv_weights = 0;
+  for (const auto& item : unet->named_parameters()) {
+    const auto& w = item.value();
+    // ConvTranspose1d weights (in, out, 4) are packed their own way.
+    if (w.dim() != 3 || item.key().find("upsample") != std::string::npos) continue;
+    ++conv_weights;
+    EXPECT_TRUE(unet_cpu::IsStoredTapMajor(w)) << item.key();
+    // The packed matrix is a view of the parameter itself...
+    const auto packed = unet_cpu::PackConvWeight(w);
+    EXPECT_EQ(packed.data_ptr(), w.data_ptr()) << item.key();
+    // ... equal to the copying pack of the same values, and so is its gradient.
+    const auto copy = w.detach().contiguous().requires_grad_();
+    const auto copied = unet_cpu::PackConvWeight(copy);
+    EXPECT_NE(copied.data_ptr(), copy.data_ptr());
+    EXPECT_TRUE(torch::equal(packed, copied)) << item.key();
+    const auto upstream = torch::randn(packed.sizes());
+    const auto grad_view = torch::autograd::grad({packed}, {w}, {upstream})[0];
+    const auto grad_copy = torch::autograd::grad({copied}, {copy}, {upstream})[0];
+    EXPECT_TRUE(torch::equal(grad_view, grad_copy)) << item.key();
+    EXPECT_EQ(grad_view.strides(), w.strides()) << item.key();
+  }
+  EXPECT_GE(conv_weights, 10);
+  // A clone keeps the layout (EMA copies and checkpoints go through clones and copies).
+  const auto cloned = std::dynamic_pointer_cast<ConditionalUnet1DImpl>(unet->clone());
+  for (const auto& item : cloned->named_parameters()) {
+    if (item.key().find("block1.conv.weight") != std::string::npos) {
+      EXPECT_TRUE(unet_cpu::IsStoredTapMajor(item.value())) << item.key();
+    }
+  }
+}
+
 TEST(UnetCpuOps, MishMatchesLibTorchToFloatPrecision) {
   const auto x = torch::cat({torch::linspace(-100, 100, 20001), torch::randn({10000}) * 3});
   auto y = torch::empty_like(x);

@@ -107,6 +107,39 @@ TEST(FusedAdamW, LibTorchsStepCarriesOnFromItsState) {
   }
 }
 
+TEST(FusedAdamW, TakesAPermutedDenseParameterLikeATapMajorConvWeight) {
+  // A (out 48, in 20, taps 5) weight whose memory is (taps, in, out), as the
+  // UNet stores its conv weights; gradient parts arrive in the same layout.
+  auto tap_major = [](const torch::Tensor& t) {
+    return t.permute({2, 1, 0}).contiguous().permute({2, 1, 0});
+  };
+  auto make = [&] {
+    torch::Generator gen = at::detail::createCPUGenerator(5);
+    auto w = tap_major(torch::randn({48, 20, 5}, gen)).requires_grad_();
+    return std::make_pair(w, std::make_unique<torch::optim::AdamW>(
+                                 std::vector<torch::Tensor>{w},
+                                 torch::optim::AdamWOptions(3e-3).weight_decay(0.1)));
+  };
+  auto [fused_w, fused] = make();
+  auto [ref_w, reference] = make();
+  ASSERT_FALSE(fused_w.is_contiguous());
+  for (int step = 0; step < 3; ++step) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& g : Parts(torch::empty({48, 20, 5}), step)) parts.push_back(tap_major(g));
+    ref_w.mutable_grad() = parts[0] + parts[1];
+    ASSERT_TRUE(FusedAdamWStep(*fused, {parts}));
+    reference->step();
+    // The same values in the same layout: element j of memory is element j everywhere.
+    EXPECT_LT(MaxDiff(fused_w, ref_w), 2e-6) << "step " << step;
+    EXPECT_GT(MaxDiff(fused_w, make().first), 1e-3);
+  }
+  // A part laid out differently from its parameter is declined.
+  const auto contiguous = Parts(torch::empty({48, 20, 5}), 9);
+  const auto before = fused_w.detach().clone();
+  EXPECT_FALSE(FusedAdamWStep(*fused, {contiguous}));
+  EXPECT_EQ(MaxDiff(before, fused_w), 0.0);
+}
+
 TEST(FusedAdamW, DeclinesWhatItCannotDoAndChangesNothing) {
   // amsgrad, another optimiser, a part of the wrong size or type, a missing
   // parameter's parts: false, and the weights and state stay as they were.

@@ -10,6 +10,7 @@
 #include "datasets/demo_recorder.h"
 #include "envs/registry.h"
 #include "policies/diffusion/diffusion_policy.h"
+#include "policies/diffusion/unet_cpu_ops.h"
 #include "policies/training/checkpoint.h"
 #include "policies/training/ema.h"
 #include "policies/training/lr_schedule.h"
@@ -173,6 +174,13 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   bool moved = false;
   for (size_t i = 0; i < a.size(); ++i) moved = moved || !torch::equal(a[i], mid[i]);
   EXPECT_TRUE(moved);
+  // The conv weights' moments come back from a checkpoint in the weights'
+  // tap-major layout, which the fused optimiser step needs to carry on.
+  int tap_major_moments = 0;
+  for (const auto& m : y.moments) {
+    tap_major_moments += m.dim() == 3 && !m.is_contiguous() && unet_cpu::IsStoredTapMajor(m);
+  }
+  EXPECT_GT(tap_major_moments, 0);
 }
 
 TEST(Checkpoint, LoadGivesIdenticalActionsAndTornWritesAreNeverLoaded) {
