@@ -29,8 +29,14 @@ bool IsDenseCpuFloat(const torch::Tensor& t) {
   return t.device().is_cpu() && t.scalar_type() == torch::kFloat32 &&
          t.is_non_overlapping_and_dense();
 }
+// Strides of size-1 dimensions are ignored: they address nothing (a 1x1
+// conv weight's gradient may carry any stride there).
 bool SameLayout(const torch::Tensor& t, const torch::Tensor& p) {
-  return IsDenseCpuFloat(t) && t.sizes() == p.sizes() && t.strides() == p.strides();
+  if (!IsDenseCpuFloat(t) || t.sizes() != p.sizes()) return false;
+  for (int64_t d = 0; d < p.dim(); ++d) {
+    if (p.size(d) > 1 && t.stride(d) != p.stride(d)) return false;
+  }
+  return true;
 }
 
 // The per-step constants of one parameter, as LibTorch rounds them to float.

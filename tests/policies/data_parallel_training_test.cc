@@ -7,6 +7,7 @@
 
 #include "policies/diffusion/diffusion_model.h"
 #include "policies/torch_runtime.h"
+#include "policies/training/fused_adamw.h"
 #include "policies/training/trainer.h"
 
 namespace bcbench {
@@ -60,6 +61,35 @@ TEST(DataParallelTraining, SlicedStepsMatchWholeBatchStepsAndRepeatExactly) {
   // rounding differences must stay far below that.
   EXPECT_LT(MaxDifference(sliced, whole), 1e-4);
   EXPECT_EQ(MaxDifference(sliced, again), 0.0) << "a rerun at the same thread count differs";
+}
+
+TEST(DataParallelTraining, TheUnetsGradientsTakeTheFusedOptimiserStep) {
+  // Every UNet parameter (tap-major conv weights, 1x1 convs, the transposed
+  // conv, linears, norms) with the gradients autograd really gives it: the
+  // fused AdamW must accept them all, or training silently falls back to
+  // LibTorch's slower step.
+  TorchThreadsScope scope(2);
+  DiffusionConfig config;
+  config.down_dims = {32, 64, 128};
+  DiffusionModel model(config, 20, 2);
+  const auto params = model.unet()->parameters();
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(1e-3));
+  torch::Generator gen = at::detail::createCPUGenerator(9);
+  const auto obs = torch::rand({48, 2, 20}, gen) * 2 - 1;
+  const auto actions = torch::rand({48, 16, 2}, gen) * 2 - 1;
+  const PreparedLoss loss = model.PrepareLoss(obs, actions, gen);
+  std::vector<std::vector<torch::Tensor>> parts;
+  for (int64_t first : {0, 24}) {
+    const auto grads = torch::autograd::grad({loss.on_rows(first, 24)}, params, {}, false, false,
+                                             /*allow_unused=*/true);
+    for (size_t j = 0; j < grads.size(); ++j) {
+      if (first == 0) parts.emplace_back();
+      parts[j].push_back(grads[j]);
+    }
+  }
+  const auto before = params[0].detach().clone();
+  EXPECT_TRUE(FusedAdamWStep(optimizer, parts));
+  EXPECT_GT((params[0] - before).abs().max().item<double>(), 0.0);
 }
 
 TEST(DataParallelTraining, SmallBatchesAndOneThreadDoNotSlice) {
