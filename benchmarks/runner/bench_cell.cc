@@ -143,22 +143,9 @@ void CheckCellIdentity(const BenchPaths& paths, const CellSpec& cell) {
 }
 
 std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir) {
-  std::ifstream in(train_dir + "/train_log.csv");
-  std::string line, last;
-  std::getline(in, line);  // header: step,loss,lr,valid_loss,eval_success,eval_score,elapsed_s
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
-  }
-  if (last.empty()) return std::nullopt;
-  std::vector<std::string> f;
-  std::stringstream ss(last);
-  for (std::string field; std::getline(ss, field, ',');) f.push_back(field);
-  if (f.size() < 7) return std::nullopt;
-  try {
-    return TrainLogRow{std::stoll(f[0]), std::stod(f[1]), std::stod(f[6])};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  const auto rows = ReadTrainLog(train_dir + "/train_log.csv");
+  if (rows.empty()) return std::nullopt;
+  return rows.back();
 }
 
 void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos,

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/runner/suite.h"
+#include "policies/training/train_log.h"
 
 namespace bcbench {
 
@@ -60,13 +61,8 @@ nlohmann::json CellIdentityJson(const CellSpec& cell);
 // (the suite changed since it ran), naming the folder and the fix.
 void CheckCellIdentity(const BenchPaths& paths, const CellSpec& cell);
 
-// The last row of a training log (train/train_log.csv), for progress and the
-// wall-clock cap; nullopt before the first row.
-struct TrainLogRow {
-  int64_t step = 0;
-  double loss = 0;
-  double elapsed_s = 0;
-};
+// The last complete row of a training log (train/train_log.csv), for
+// progress and the wall-clock cap; nullopt before the first row.
 std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir);
 
 // Runs the cell unless done.json exists. The demo file is recorded with

@@ -4,9 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -15,6 +13,7 @@
 #include "policies/training/checkpoint.h"
 #include "policies/training/ema.h"
 #include "policies/training/fused_adamw.h"
+#include "policies/training/train_log.h"
 
 namespace bcbench {
 namespace {
@@ -51,52 +50,6 @@ torch::Tensor ToTensor(const std::vector<float>& values, int64_t b, int64_t t, i
   return torch::from_blob(const_cast<float*>(values.data()), {b, t, d}, torch::kFloat32)
       .clone()
       .to(device);
-}
-
-struct LogRow {
-  int64_t step;
-  double loss, lr, valid_loss, elapsed;
-  nlohmann::json eval;
-};
-
-std::string CsvText(const std::vector<LogRow>& rows) {
-  std::ostringstream out;
-  out << "step,loss,lr,valid_loss,eval_success,eval_score,elapsed_s\n";
-  for (const auto& r : rows) {
-    auto field = [&](const char* key) {
-      return r.eval.contains(key) ? fmt::format("{:.6g}", r.eval[key].get<double>()) : "";
-    };
-    out << r.step << ',' << fmt::format("{:.6g}", r.loss) << ',' << fmt::format("{:.6g}", r.lr)
-        << ',' << (r.valid_loss >= 0 ? fmt::format("{:.6g}", r.valid_loss) : "") << ','
-        << field("success") << ',' << field("score") << ',' << fmt::format("{:.1f}", r.elapsed)
-        << '\n';
-  }
-  return out.str();
-}
-
-// Rows of an existing log up to `step`, so a resumed run continues the file.
-std::vector<LogRow> ReadLog(const std::string& path, int64_t up_to) {
-  std::vector<LogRow> rows;
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) f.push_back(cell);
-    while (f.size() < 7) f.emplace_back();
-    try {
-      LogRow r{std::stoll(f[0]), std::stod(f[1]), std::stod(f[2]),
-               f[3].empty() ? -1.0 : std::stod(f[3]), std::stod(f[6]), nlohmann::json::object()};
-      if (!f[4].empty()) r.eval["success"] = std::stod(f[4]);
-      if (!f[5].empty()) r.eval["score"] = std::stod(f[5]);
-      if (r.step <= up_to) rows.push_back(r);
-    } catch (const std::exception&) {
-      break;  // a damaged tail is dropped; the rows before it stand
-    }
-  }
-  return rows;
 }
 
 }  // namespace
@@ -247,17 +200,22 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
 
   TrainResult result;
   TrainingState state{ema ? &*ema : nullptr, &optimizer, &gen, 0};
-  std::vector<LogRow> log;
+  std::vector<TrainLogRow> log;
   if (std::filesystem::exists(ckpt)) {
     const auto header = LoadCheckpoint(ckpt, policy, state, /*use_ema=*/false);
     result.start_step = header.at("step").get<int64_t>();
-    log = ReadLog(log_path, result.start_step);
+    for (const auto& row : ReadTrainLog(log_path)) {
+      if (row.step <= result.start_step) log.push_back(row);
+    }
     spdlog::info("resuming from {} at step {}", ckpt, result.start_step);
   }
+  // The log holds exactly the rows up to the checkpoint before rows are
+  // appended: rows a killed run logged after it, or a torn last line, go.
+  if (!TrainLogHolds(log_path, log)) WriteFileAtomically(log_path, TrainLogCsv(log));
   auto save = [&](int64_t step) {
     state.step = step;
     SaveCheckpoint(ckpt, policy, state, settings.header);
-    WriteFileAtomically(log_path, CsvText(log));
+    WriteFileAtomically(log_path, TrainLogCsv(log));
   };
   auto swap_ema = [&] {
     if (ema) ema->Swap();
@@ -271,7 +229,7 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
   double interval_loss = 0;
   int64_t interval_steps = 0;
   const auto start = Clock::now();
-  double elapsed_before = log.empty() ? 0.0 : log.back().elapsed;
+  double elapsed_before = log.empty() ? 0.0 : log.back().elapsed_s;
   int64_t step = result.start_step;
   bool first_interval = true;
   while (step < total_steps) {
@@ -296,15 +254,22 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
     if (last || step % run.log_every == 0 || do_valid || do_eval) {
       const double elapsed =
           elapsed_before + std::chrono::duration<double>(Clock::now() - start).count();
-      LogRow row{step, interval_loss / interval_steps, lr, -1, elapsed, nlohmann::json::object()};
+      TrainLogRow row;
+      row.step = step;
+      row.loss = interval_loss / interval_steps;
+      row.lr = lr;
+      row.elapsed_s = elapsed;
+      nlohmann::json eval = nlohmann::json::object();
       if (do_valid || do_eval) {
         swap_ema();  // validation and rollouts use the averaged weights
         net.eval();
         if (do_valid) row.valid_loss = ValidationLoss(policy, *valid, opt.batch_size);
-        if (do_eval) row.eval = settings.evaluate(policy);
+        if (do_eval) eval = settings.evaluate(policy);
         net.train();
         swap_ema();
       }
+      if (eval.contains("success")) row.eval_success = eval["success"].get<double>();
+      if (eval.contains("score")) row.eval_score = eval["score"].get<double>();
       if (first_interval) result.first_loss = row.loss;
       first_interval = false;
       result.last_loss = row.loss;
@@ -315,11 +280,11 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
       spdlog::info("step {}/{}  loss {:.4f}  lr {:.2e}  {:.0f} samples/s  ETA {:.0f}s{}{}", step,
                    total_steps, row.loss, lr, rate, eta,
                    row.valid_loss >= 0 ? fmt::format("  valid {:.4f}", row.valid_loss) : "",
-                   row.eval.empty() ? "" : "  eval " + row.eval.dump());
+                   eval.empty() ? "" : "  eval " + eval.dump());
       log.push_back(row);
-      // The log is rewritten whole (it is small) so it is never half a row;
-      // rows past the last checkpoint are dropped again on resume.
-      WriteFileAtomically(log_path, CsvText(log));
+      // Appended (a long run logs thousands of rows; rewriting them all at
+      // every row made the log quadratic), rewritten whole at checkpoints.
+      AppendTrainLogRow(log_path, row);
       interval_loss = 0;
       interval_steps = 0;
     }

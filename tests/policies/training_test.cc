@@ -14,6 +14,7 @@
 #include "policies/training/checkpoint.h"
 #include "policies/training/ema.h"
 #include "policies/training/lr_schedule.h"
+#include "policies/training/train_log.h"
 #include "policies/training/trainer.h"
 #include "support/test_support.h"
 
@@ -141,11 +142,32 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
   s.stop_after = 10;  // "killed" after the checkpoint at step 10
   const TrainResult part = Train(*first, sampler, nullptr, s);
   EXPECT_EQ(part.end_step, 10);
+  // The killed run had logged a row past its checkpoint and torn the next.
+  {
+    TrainLogRow after;
+    after.step = 16;
+    after.loss = 9;
+    AppendTrainLogRow(s.out_dir + "/train_log.csv", after);
+    std::ofstream torn(s.out_dir + "/train_log.csv", std::ios::app);
+    torn << "24,0.1";
+  }
   auto second = MakePolicy(c, eps);  // a fresh process
   s.stop_after = -1;
   const TrainResult rest = Train(*second, sampler, nullptr, s);
   EXPECT_EQ(rest.start_step, 10);
   EXPECT_EQ(rest.end_step, 24);
+
+  // The resumed log has the uninterrupted run's rows: none lost, none twice,
+  // nothing of the killed run's tail.
+  const auto straight_log = ReadTrainLog(dir + "/straight/train_log.csv");
+  const auto resumed_log = ReadTrainLog(dir + "/resumed/train_log.csv");
+  ASSERT_EQ(straight_log.size(), 3u);
+  ASSERT_EQ(resumed_log.size(), straight_log.size());
+  for (size_t i = 0; i < resumed_log.size(); ++i) {
+    EXPECT_EQ(resumed_log[i].step, straight_log[i].step);
+    EXPECT_NE(resumed_log[i].loss, 9.0);
+  }
+  EXPECT_TRUE(TrainLogHolds(dir + "/resumed/train_log.csv", resumed_log));
 
   const auto a = Weights(*straight), b = Weights(*second);
   ASSERT_EQ(a.size(), b.size());
@@ -181,6 +203,43 @@ TEST(Trainer, ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne) {
     tap_major_moments += m.dim() == 3 && !m.is_contiguous() && unet_cpu::IsStoredTapMajor(m);
   }
   EXPECT_GT(tap_major_moments, 0);
+}
+
+TEST(TrainLog, AppendedRowsReadBackAndATornTailIsDropped) {
+  const std::string path = testing::ScratchDir() + "/train_log.csv";
+  std::vector<TrainLogRow> rows(3);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].step = 100 * static_cast<int64_t>(i + 1);
+    rows[i].loss = 0.5 / static_cast<double>(i + 1);
+    rows[i].lr = 1e-4;
+    rows[i].elapsed_s = 12.5 * static_cast<double>(i);
+  }
+  rows[1].valid_loss = 0.25;
+  rows[2].eval_success = 0.4;
+  rows[2].eval_score = 0.625;
+  {
+    std::ofstream out(path);
+    out << TrainLogCsv({rows[0]});
+  }
+  AppendTrainLogRow(path, rows[1]);
+  AppendTrainLogRow(path, rows[2]);
+  auto read = ReadTrainLog(path);
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_TRUE(TrainLogHolds(path, rows));
+  EXPECT_EQ(read[1].valid_loss, 0.25);
+  EXPECT_LT(read[0].valid_loss, 0);
+  EXPECT_FALSE(read[1].eval_success.has_value());
+  EXPECT_EQ(read[2].eval_success.value_or(-1), 0.4);
+  EXPECT_EQ(read[2].eval_score.value_or(-1), 0.625);
+  EXPECT_EQ(read[2].elapsed_s, 25.0);
+  // Torn appends: an unterminated line, then (on another try) a short one.
+  for (const char* torn : {"400,0.1", "400,0.1,1e-4\n", "400,0.1x,1e-4,,,,3.0\n"}) {
+    std::ofstream(path) << TrainLogCsv(rows) << torn;
+    read = ReadTrainLog(path);
+    EXPECT_EQ(read.size(), 3u) << torn;
+    EXPECT_FALSE(TrainLogHolds(path, rows)) << torn;
+  }
+  EXPECT_TRUE(ReadTrainLog(path + ".missing").empty());
 }
 
 TEST(Checkpoint, LoadGivesIdenticalActionsAndTornWritesAreNeverLoaded) {
