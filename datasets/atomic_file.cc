@@ -1,10 +1,12 @@
 #include "datasets/atomic_file.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -112,6 +114,17 @@ void CheckWritableFile(const std::string& option, const std::string& path) {
   if (::access(folder.c_str(), W_OK | X_OK) != 0) {
     fail("the folder " + folder.string() + " is not writable; choose a writable folder");
   }
+  // access() says yes to root everywhere, and to anyone on a filesystem that
+  // refuses new files (/proc, /sys); creating one is the real test. The probe
+  // has a temporary file's name, so one left by a killed run is cleaned up.
+  const std::string probe = TempPathFor((folder / ".bcbench-write-probe").string());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    fail("cannot create files in the folder " + folder.string() + " (" + std::strerror(errno) +
+         "); choose a writable folder");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 }  // namespace bcbench

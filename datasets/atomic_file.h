@@ -26,7 +26,10 @@ int RemoveStaleTempFiles(const std::string& folder);
 
 // Checks, before any work, that WriteFileAtomically(path) can succeed: the
 // path is not a folder, its name fits the filesystem, and the nearest
-// existing folder above it is a writable folder (missing ones are created).
+// existing folder above it is a folder where a file can really be created
+// (missing folders below it are created later); root passes access() checks
+// on /proc and read-only bind mounts too, so a probe file is created and
+// removed.
 // Throws std::invalid_argument naming `option` (e.g. "--csv"), the path and
 // what to do.
 void CheckWritableFile(const std::string& option, const std::string& path);

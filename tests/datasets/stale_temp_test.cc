@@ -63,4 +63,24 @@ TEST(StaleTemp, AnAtomicWriteRemovesTheTempFilesOfDeadWritersOnly) {
 }
 
 }  // namespace
+TEST(CheckWritableFile, RefusesAFolderThatTakesNoNewFilesEvenForRoot) {
+  // /proc refuses new files to everyone, root included, though access(W_OK)
+  // says yes to root: the check must create a file to know.
+  if (!std::filesystem::is_directory("/proc/self")) GTEST_SKIP() << "no /proc here";
+  try {
+    CheckWritableFile("--csv", "/proc/bcbench-out/rows.csv");
+    FAIL() << "a path under /proc was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--csv /proc/bcbench-out/rows.csv"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot create files in the folder /proc"),
+              std::string::npos)
+        << e.what();
+  }
+  // A writable folder passes and is left as it was: the probe file is gone.
+  const std::string dir = testing::ScratchDir();
+  CheckWritableFile("--csv", dir + "/new/rows.csv");
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+}
+
 }  // namespace bcbench
