@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <ATen/Parallel.h>
 
@@ -84,30 +85,49 @@ void UpdateRange(const Coefficients& c, const std::vector<const float*>& parts, 
 }  // namespace
 
 bool FusedAdamWStep(torch::optim::Optimizer& optimizer,
-                    const std::vector<std::vector<torch::Tensor>>& grad_parts) {
+                    const std::vector<std::vector<torch::Tensor>>& grad_parts,
+                    FusedAdamWDecline* decline) {
+  auto declined = [&](bool expected, std::string reason) {
+    if (decline != nullptr) *decline = {expected, std::move(reason)};
+    return false;
+  };
   auto* adamw = dynamic_cast<torch::optim::AdamW*>(&optimizer);
-  if (adamw == nullptr) return false;
+  if (adamw == nullptr) return declined(true, "not an AdamW optimiser");
   // Check everything before changing anything.
   size_t index = 0;
   for (auto& group : optimizer.param_groups()) {
-    if (static_cast<const torch::optim::AdamWOptions&>(group.options()).amsgrad()) return false;
+    if (static_cast<const torch::optim::AdamWOptions&>(group.options()).amsgrad()) {
+      return declined(true, "amsgrad is on");
+    }
     for (const auto& p : group.params()) {
-      if (index >= grad_parts.size()) return false;
-      if (!IsDenseCpuFloat(p)) return false;
+      if (index >= grad_parts.size()) {
+        return declined(false, "fewer gradient part lists than parameters");
+      }
+      if (!IsDenseCpuFloat(p)) {
+        return declined(!p.device().is_cpu() || p.scalar_type() != torch::kFloat32,
+                        "parameter " + std::to_string(index) + " is not a dense CPU float32 tensor");
+      }
       const auto found = optimizer.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
       if (found != optimizer.state().end()) {
         const auto& state = static_cast<const torch::optim::AdamWParamState&>(*found->second);
         if (!SameLayout(state.exp_avg(), p) || !SameLayout(state.exp_avg_sq(), p)) {
-          return false;
+          return declined(false, "parameter " + std::to_string(index) +
+                                     "'s moments are laid out differently from it");
         }
       }
       for (const auto& part : grad_parts[index]) {
-        if (part.defined() && !SameLayout(part, p)) return false;
+        if (part.defined() && !SameLayout(part, p)) {
+          return declined(false, "a gradient of parameter " + std::to_string(index) +
+                                     " (shape " + c10::str(p.sizes()) +
+                                     ") is laid out differently from it");
+        }
       }
       ++index;
     }
   }
-  if (index != grad_parts.size()) return false;
+  if (index != grad_parts.size()) {
+    return declined(false, "more gradient part lists than parameters");
+  }
 
   torch::NoGradGuard no_grad;
   auto& states = optimizer.state();

@@ -19,6 +19,7 @@
 // fewer times).
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <torch/torch.h>
@@ -34,7 +35,16 @@ namespace bcbench {
 // (contiguous, or a permutation of contiguous memory such as a tap-major
 // conv weight), or a part or moment laid out differently from its parameter;
 // the caller then sums the parts into .grad and calls optimizer.step().
+// Why a step was declined. `expected`: by design (not an AdamW, amsgrad,
+// GPU or non-float32 parameters); otherwise the gradients or moments came
+// in a layout the step cannot take, which costs speed silently, so the
+// trainer warns once.
+struct FusedAdamWDecline {
+  bool expected = true;
+  std::string reason;
+};
 bool FusedAdamWStep(torch::optim::Optimizer& optimizer,
-                    const std::vector<std::vector<torch::Tensor>>& grad_parts);
+                    const std::vector<std::vector<torch::Tensor>>& grad_parts,
+                    FusedAdamWDecline* decline = nullptr);
 
 }  // namespace bcbench

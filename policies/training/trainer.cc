@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -121,7 +122,14 @@ torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLo
   }
   // The fused AdamW sums the slices' parts as it updates; other optimisers
   // (and GPU parameters) take LibTorch's step on the summed .grad.
-  if (!FusedAdamWStep(optimizer, grad_parts)) {
+  FusedAdamWDecline decline;
+  if (!FusedAdamWStep(optimizer, grad_parts, &decline)) {
+    static std::atomic<bool> warned{false};
+    if (!decline.expected && !warned.exchange(true)) {
+      spdlog::warn("the fused AdamW step does not apply: {}; training takes LibTorch's slower "
+                   "AdamW step instead (same result to float rounding)",
+                   decline.reason);
+    }
     if (slices > 1 && grad_clip <= 0) sum_into_grads();
     optimizer.step();
   }

@@ -143,21 +143,29 @@ TEST(FusedAdamW, TakesAPermutedDenseParameterLikeATapMajorConvWeight) {
 TEST(FusedAdamW, DeclinesWhatItCannotDoAndChangesNothing) {
   // amsgrad, another optimiser, a part of the wrong size or type, a missing
   // parameter's parts: false, and the weights and state stay as they were.
-  auto declines = [](OptimiserUnderTest& s, const std::vector<std::vector<torch::Tensor>>& parts) {
+  // Each decline says why, and whether it is by design (amsgrad, another
+  // optimiser) or a layout the step cannot take (which the trainer warns of).
+  auto declines = [](OptimiserUnderTest& s, const std::vector<std::vector<torch::Tensor>>& parts,
+                     bool expected) {
     const auto before = s.params[0].detach().clone();
-    EXPECT_FALSE(FusedAdamWStep(*s.optimizer, parts));
+    FusedAdamWDecline decline;
+    EXPECT_FALSE(FusedAdamWStep(*s.optimizer, parts, &decline));
+    EXPECT_EQ(decline.expected, expected) << decline.reason;
+    EXPECT_FALSE(decline.reason.empty());
     EXPECT_EQ(MaxDiff(before, s.params[0]), 0.0);
     EXPECT_TRUE(s.optimizer->state().empty());
   };
   OptimiserUnderTest amsgrad = MakeSetup(/*amsgrad=*/true);
-  declines(amsgrad, StepParts(amsgrad, 0));
+  declines(amsgrad, StepParts(amsgrad, 0), true);
   OptimiserUnderTest s = MakeSetup();
-  declines(s, {Parts(s.params[0], 0)});
-  declines(s, {Parts(s.params[0], 0), {torch::ones({999})}});
-  declines(s, {Parts(s.params[0], 0), {torch::ones({1000}, torch::kFloat64)}});
-  declines(s, {Parts(s.params[0], 0), {torch::ones({2000}).slice(0, 0, 2000, 2)}});
+  declines(s, {Parts(s.params[0], 0)}, false);
+  declines(s, {Parts(s.params[0], 0), {torch::ones({999})}}, false);
+  declines(s, {Parts(s.params[0], 0), {torch::ones({1000}, torch::kFloat64)}}, false);
+  declines(s, {Parts(s.params[0], 0), {torch::ones({2000}).slice(0, 0, 2000, 2)}}, false);
   torch::optim::Adam adam(s.params, torch::optim::AdamOptions(1e-3));
-  EXPECT_FALSE(FusedAdamWStep(adam, StepParts(s, 0)));
+  FusedAdamWDecline decline;
+  EXPECT_FALSE(FusedAdamWStep(adam, StepParts(s, 0), &decline));
+  EXPECT_TRUE(decline.expected);
   // A parameter with no parts is left alone (no state, no step).
   ASSERT_TRUE(FusedAdamWStep(*s.optimizer, {Parts(s.params[0], 0), {torch::Tensor()}}));
   EXPECT_EQ(StateOf(s, 0).step(), 1);
