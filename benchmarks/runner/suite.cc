@@ -24,6 +24,10 @@ struct EmbeddedSuite {
   const char* text;
 };
 // {"smoke", R"(...)"}, ... from benchmarks/suites/*.yaml (bcbench_embed_presets).
+// More cells than any suite needs (the paper suite has a few hundred); a
+// larger grid is a typo or a misunderstanding, refused before any work.
+constexpr int kMaxSuiteCells = 10000;
+
 constexpr EmbeddedSuite kBuiltinSuites[] = {
 #include "suites.inc"
 };
@@ -652,6 +656,25 @@ Suite ParseSuite(const std::string& name, const std::string& where, const std::s
         }
         grid.push_back(std::move(axis));
       }
+    }
+    // A grid multiplies: refuse a suite no one could run before expanding it
+    // (a 10^6-cell grid took gigabytes and minutes just to list).
+    double cells = static_cast<double>(ids.size());
+    double here = static_cast<double>(ex_envs.size() * ex_policies.size() * train_seeds.size());
+    std::string factors = fmt::format("{} env(s) x {} policy(ies) x {} seed(s)", ex_envs.size(),
+                                      ex_policies.size(), train_seeds.size());
+    for (const auto& axis : grid) {
+      here *= static_cast<double>(axis.values.size());
+      factors += fmt::format(" x {} {}", axis.values.size(), axis.key);
+    }
+    if (cells + here > kMaxSuiteCells) {
+      Fail(where, ex.key_node, ex.path,
+           fmt::format("this experiment expands to {:.0f} cells ({}){}; a suite may have at most "
+                       "{}: shorten the grid, or split it into several suites",
+                       here, factors,
+                       cells > 0 ? fmt::format(", {:.0f} with the experiments before it", cells + here)
+                                 : "",
+                       kMaxSuiteCells));
     }
     // Every combination of the grid's values, the last key varying fastest.
     std::vector<std::vector<Setting>> combos = {{}};

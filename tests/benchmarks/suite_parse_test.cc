@@ -79,6 +79,27 @@ TEST(SuiteParse, AnEmptyGridIsRefused) {
             HasSubstr("non-empty list")));
 }
 
+TEST(SuiteParse, AGridOfMoreCellsThanAnyoneCanRunIsRefusedBeforeExpanding) {
+  // 3 x 10^6 cells: refused at once, naming the factors (expanding it first
+  // took gigabytes and minutes).
+  std::string grid = "  main:\n    grid:\n";
+  for (const char* key : {"lr", "weight_decay", "batch_size", "log_every", "valid_every", "checkpoint_every"}) {
+    grid += std::string("      ") + key + ": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  }
+  EXPECT_THAT(ErrorOf(SuiteText("  pusht: {}\n", "  mlp: {}\n  bet: {}\n  ibc: {}\n", grid)),
+              AllOf(HasSubstr("t.yaml:11:"), HasSubstr("expands to 3000000 cells"),
+                    HasSubstr("3 policy(ies)"), HasSubstr("x 10 checkpoint_every"),
+                    HasSubstr("at most 10000")));
+  // Experiments add up: two of 6000 cells each exceed the limit together.
+  const std::string half = "    grid:\n      seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]\n"
+                           "      weight_decay: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\n"
+                           "      batch_size: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n"
+                           "      log_every: [1, 2, 3, 4]\n";
+  const std::string two = "  a:\n" + half + "  b:\n" + half;
+  EXPECT_THAT(ErrorOf(SuiteText("  pusht: {}\n", "  mlp: {}\n", two)),
+              AllOf(HasSubstr("experiments.b"), HasSubstr("12000 with the experiments before it")));
+}
+
 TEST(SuiteParse, ValuesOfTheWrongTypeAreRefusedAtTheirLine) {
   std::string steps = SuiteText();
   steps.replace(steps.find("steps: 10"), 9, "steps: many");
