@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace bcbench {
@@ -87,6 +88,14 @@ void WriteFileAtomically(const std::string& path, const std::string& content) {
     std::remove(temp.c_str());
     throw std::runtime_error("cannot move " + temp + " to " + path);
   }
+}
+
+std::optional<std::string> ReadFileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 void CheckWritableFile(const std::string& option, const std::string& path) {

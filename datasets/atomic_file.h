@@ -3,6 +3,7 @@
 // renamed over the target.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace bcbench {
@@ -23,6 +24,9 @@ std::string TempPathFor(const std::string& path);
 // (a folder shared by cluster nodes) and every other file are kept. Returns
 // how many were removed; a missing folder has none.
 int RemoveStaleTempFiles(const std::string& folder);
+
+// The whole content of a file, or nullopt when it cannot be opened.
+std::optional<std::string> ReadFileText(const std::string& path);
 
 // Checks, before any work, that WriteFileAtomically(path) can succeed: the
 // path is not a folder, its name fits the filesystem, and the nearest

@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -27,10 +25,7 @@ namespace fs = std::filesystem;
 
 // What gnuplot printed, cut to its last `max_chars` characters.
 std::string Tail(const std::string& path, size_t max_chars = 1500) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
+  std::string s = ReadFileText(path).value_or("");
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s.size() > max_chars ? "..." + s.substr(s.size() - max_chars) : s;
 }

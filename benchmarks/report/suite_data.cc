@@ -5,9 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -15,6 +13,7 @@
 
 #include "benchmarks/metrics/statistics.h"
 #include "benchmarks/report/csv_table.h"
+#include "datasets/atomic_file.h"
 
 namespace bcbench {
 namespace {
@@ -43,11 +42,9 @@ MetricEstimate FromInterval(const Interval& interval) {
 }
 
 std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ReportInputError(fmt::format("{}: cannot open the file", path));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = ReadFileText(path);
+  if (!text) throw ReportInputError(fmt::format("{}: cannot open the file", path));
+  return std::move(*text);
 }
 
 std::string JsonText(const nlohmann::json& value) {

@@ -29,14 +29,6 @@
 namespace bcbench {
 namespace {
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The first line of a shell command's output; "" when it fails.
 std::string CommandLine(const std::string& command) {
   FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
@@ -65,7 +57,7 @@ std::string NowUtc() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(s
 // A cell's data lines (the header checked and dropped), each prefixed.
 std::string PrefixedLines(const std::string& path, const std::string& header,
                           const std::string& prefix) {
-  const auto text = ReadFile(path);
+  const auto text = ReadFileText(path);
   if (!text) throw std::runtime_error(path + " is missing though its cell is done; delete the cell folder to rerun it");
   if (text->compare(0, header.size(), header) != 0) {
     throw std::runtime_error(path + " has other columns than this bcbench writes (an older "
@@ -86,7 +78,7 @@ std::string MetricText(const nlohmann::json& v) {
 }  // namespace
 
 bool WriteFileIfChanged(const std::string& path, const std::string& content) {
-  const auto current = ReadFile(path);
+  const auto current = ReadFileText(path);
   if (current && *current == content) return false;
   WriteFileAtomically(path, content);
   return true;
@@ -182,7 +174,7 @@ void WriteSuiteOutputs(const Suite& suite, const BenchPaths& paths,
       {"shard", shard ? nlohmann::json(*shard) : nlohmann::json(nullptr)}};
   // started: the first run's; updated: the last run that changed anything.
   nlohmann::json previous;
-  if (const auto text = ReadFile(manifest_path)) {
+  if (const auto text = ReadFileText(manifest_path)) {
     previous = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   }
   const bool had = previous.is_object();

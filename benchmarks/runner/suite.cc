@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -14,6 +12,7 @@
 
 #include "benchmarks/runner/eval_run.h"
 #include "benchmarks/runner/train_run.h"
+#include "datasets/atomic_file.h"
 #include "envs/registry.h"
 
 namespace bcbench {
@@ -416,16 +415,14 @@ Suite LoadSuiteDefinition(const std::string& name_or_path) {
                                  "pass a suite YAML file",
                                  name_or_path));
   }
-  std::ifstream in(name_or_path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(name_or_path)) {
+  const auto text =
+      std::filesystem::is_directory(name_or_path, ec) ? std::nullopt : ReadFileText(name_or_path);
+  if (!text) {
     throw SuiteError(fmt::format("--suite {}: cannot read the file; pass a suite YAML file or a "
                                  "built-in suite ({})",
                                  name_or_path, fmt::join(BuiltinSuiteNames(), ", ")));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseSuite(std::filesystem::path(name_or_path).stem().string(), name_or_path,
-                    text.str());
+  return ParseSuite(std::filesystem::path(name_or_path).stem().string(), name_or_path, *text);
 }
 
 Suite ParseSuite(const std::string& name, const std::string& where, const std::string& text) {

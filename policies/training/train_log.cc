@@ -1,10 +1,11 @@
 #include "policies/training/train_log.h"
 
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
+
+#include "datasets/atomic_file.h"
 
 namespace bcbench {
 namespace {
@@ -31,13 +32,6 @@ std::optional<double> Number(const std::string& field) {
   return v;
 }
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 std::string TrainLogCsv(const std::vector<TrainLogRow>& rows) {
@@ -54,7 +48,7 @@ void AppendTrainLogRow(const std::string& path, const TrainLogRow& row) {
 }
 
 std::vector<TrainLogRow> ReadTrainLog(const std::string& path) {
-  const std::string text = ReadWholeFile(path);
+  const std::string text = ReadFileText(path).value_or("");
   std::vector<TrainLogRow> rows;
   size_t begin = text.find('\n');  // the header's end
   while (begin != std::string::npos && begin + 1 < text.size()) {
@@ -87,7 +81,7 @@ std::vector<TrainLogRow> ReadTrainLog(const std::string& path) {
 }
 
 bool TrainLogHolds(const std::string& path, const std::vector<TrainLogRow>& rows) {
-  return ReadWholeFile(path) == TrainLogCsv(rows);
+  return ReadFileText(path) == TrainLogCsv(rows);
 }
 
 }  // namespace bcbench
