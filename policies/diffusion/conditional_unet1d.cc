@@ -221,8 +221,8 @@ torch::Tensor ConvBlockRows(Conv1dBlock block, const torch::Tensor& x,
                             const torch::Tensor& skip, int64_t length, const torch::Tensor& film,
                             const torch::Tensor& residual) {
   const auto& conv = block->conv;
-  const auto col = op::Im2Col(x, skip, length, length, 1, SameOffsets(conv->weight.size(2)));
-  const auto h = torch::mm(col, PackedWeight(conv));
+  const auto h = op::ConvRows(x, skip, length, length, 1, SameOffsets(conv->weight.size(2)),
+                              PackedWeight(conv));
   return op::Epilogue(h, conv->bias, block->norm->weight, block->norm->bias, film, residual,
                       block->norm->options.num_groups(), length);
 }
@@ -290,8 +290,8 @@ torch::Tensor ConditionalUnet1DImpl::ForwardTimeMajor(const torch::Tensor& sampl
                         torch::cat({zero, tap(0)}, 1)},
                        0);
         const auto bias = torch::cat({upsample->bias, upsample->bias});
-        const auto col = op::Im2Col(x, torch::Tensor(), length, length, 1, {-1, 0, 1});
-        x = torch::addmm(bias, col, weight).view({batch * length * 2, w.size(1)});
+        x = (op::ConvRows(x, torch::Tensor(), length, length, 1, {-1, 0, 1}, weight) + bias)
+                .view({batch * length * 2, w.size(1)});
         break;
       }
       case UnetStageKind::kFinalBlock:

@@ -17,6 +17,8 @@
 
 #include <ATen/Parallel.h>
 
+#include "policies/diffusion/unet_conv_kernels.h"
+
 // The row loops below vectorise only if the compiler may evaluate both arms
 // of a select (e.g. the Mish division above the identity threshold) without
 // honouring FP traps; LibTorch's own kernels are built the same way.
@@ -759,6 +761,80 @@ class EpilogueFunction : public torch::autograd::Function<EpilogueFunction> {
   }
 };
 
+// im2col(a, b) w by the indirect kernels; a, b, w are saved, not the im2col.
+class ConvRowsFunction : public torch::autograd::Function<ConvRowsFunction> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& a,
+                               const torch::Tensor& optional_b, const torch::Tensor& w,
+                               int64_t length, int64_t out_length, int64_t stride,
+                               const std::vector<int64_t>& offsets) {
+    const auto b = OrUndefined(optional_b);
+    CheckCpuFloat(a, "conv input");
+    CheckCpuFloat(b, "conv input");
+    CheckCpuFloat(w, "conv weight");
+    const auto shape = Shape(a, b, w, length, out_length, stride, offsets);
+    TORCH_CHECK(w.dim() == 2 && w.size(0) == shape.Taps() * shape.InChannels(),
+                "unet_cpu: conv weight must be (taps * in, out)");
+    auto y = torch::empty({shape.batch * out_length, w.size(1)}, a.options());
+    IndirectConvForward(shape, Blocks(a, b), w.data_ptr<float>(), y.data_ptr<float>());
+    ctx->save_for_backward({a, optional_b, w});
+    ctx->saved_data["length"] = length;
+    ctx->saved_data["out_length"] = out_length;
+    ctx->saved_data["stride"] = stride;
+    ctx->saved_data["offsets"] = offsets;
+    return y;
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto& a = saved[0];
+    const auto b = OrUndefined(saved[1]);
+    const auto& w = saved[2];
+    const auto dy = grad_outputs[0].contiguous();
+    const auto shape = Shape(a, b, w, ctx->saved_data["length"].toInt(),
+                             ctx->saved_data["out_length"].toInt(),
+                             ctx->saved_data["stride"].toInt(),
+                             ctx->saved_data["offsets"].toIntVector());
+    torch::Tensor ga, gb, gw;
+    if (ctx->needs_input_grad(0)) {
+      ga = torch::empty_like(a);
+      IndirectConvInputGrad(shape, dy.data_ptr<float>(), w.data_ptr<float>(), 0,
+                            ga.data_ptr<float>());
+    }
+    if (b.defined() && ctx->needs_input_grad(1)) {
+      gb = torch::empty_like(b);
+      IndirectConvInputGrad(shape, dy.data_ptr<float>(), w.data_ptr<float>(), 1,
+                            gb.data_ptr<float>());
+    }
+    if (ctx->needs_input_grad(2)) {
+      gw = torch::empty_like(w);
+      IndirectConvWeightGrad(shape, Blocks(a, b), dy.data_ptr<float>(), gw.data_ptr<float>());
+    }
+    return {ga, gb, gw, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+
+ private:
+  static ConvShape Shape(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& w,
+                         int64_t length, int64_t out_length, int64_t stride,
+                         const std::vector<int64_t>& offsets) {
+    ConvShape shape;
+    shape.batch = a.size(0) / length;
+    shape.length = length;
+    shape.out_length = out_length;
+    shape.stride = stride;
+    shape.offsets = offsets;
+    shape.channels = {a.size(1)};
+    if (b.defined()) shape.channels.push_back(b.size(1));
+    shape.out_channels = w.size(1);
+    return shape;
+  }
+  static std::vector<const float*> Blocks(const torch::Tensor& a, const torch::Tensor& b) {
+    std::vector<const float*> blocks = {a.data_ptr<float>()};
+    if (b.defined()) blocks.push_back(b.data_ptr<float>());
+    return blocks;
+  }
+};
+
 // packed[(j * in + c) * out + o] = weight[(o * in + c) * taps + j], and back.
 template <bool kPack>
 void RepackWeight(const float* src, float* dst, int64_t out, int64_t in, int64_t taps) {
@@ -824,6 +900,18 @@ torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t len
                      int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets) {
   return Im2ColFunction::apply(a.contiguous(), Optional(b, a), length, out_length, stride,
                                offsets);
+}
+
+bool IndirectConvSupported() { return GemmIsaInUse() == GemmIsa::kAvx512; }
+
+torch::Tensor ConvRows(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
+                       int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets,
+                       const torch::Tensor& w) {
+  if (IndirectConvSupported() && a.device().is_cpu() && a.scalar_type() == torch::kFloat32) {
+    return ConvRowsFunction::apply(a.contiguous(), Optional(b, a), w.contiguous(), length,
+                                   out_length, stride, offsets);
+  }
+  return torch::mm(Im2Col(a, b, length, out_length, stride, offsets), w);
 }
 
 torch::Tensor Epilogue(const torch::Tensor& h, const torch::Tensor& conv_bias,

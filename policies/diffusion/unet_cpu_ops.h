@@ -2,8 +2,9 @@
 // sequences of length L with C channels is a row-major (B * L, C) matrix,
 // the layout of the action chunk itself. In that layout a convolution is
 // one large GEMM over im2col rows (contiguous row copies), which BLAS runs
-// near its peak, and bias + GroupNorm + Mish + FiLM + residual add is one
-// pass over the rows. The module's training path (with autograd) and the
+// near its peak, or, on AVX-512 CPUs, the same product without the im2col
+// matrix (ConvRows, unet_conv_kernels.h); and bias + GroupNorm + Mish +
+// FiLM + residual add is one pass over the rows. The module's training path (with autograd) and the
 // inference fast path both use these; CUDA tensors never get here.
 #pragma once
 
@@ -90,6 +91,19 @@ GemmIsa ForceGemmIsaForTesting(GemmIsa isa);
 // Im2Col of one block or of [a, b] (b may be undefined), with gradients.
 torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
                      int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets);
+
+// im2col(a, b) w, as torch::mm(Im2Col(a, b, ...), w) computes it, with
+// gradients for a, b and w (the (taps * in, out) matrix PackConvWeight
+// gives). Where IndirectConvSupported(), the indirect kernels of
+// unet_conv_kernels.h compute it and its gradients without an im2col matrix;
+// elsewhere it is that im2col GEMM.
+torch::Tensor ConvRows(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
+                       int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets,
+                       const torch::Tensor& w);
+// True where the indirect convolution kernels run: the AVX-512 kernels are
+// in use (GemmIsaInUse(); tests switch them with ForceGemmIsaForTesting).
+// The choice is fixed by the CPU, never by timing, so a run's numbers repeat.
+bool IndirectConvSupported();
 
 // A Conv1d weight (out, in, taps) as the (taps * in, out) matrix that
 // tap-major im2col rows multiply, with gradients. A weight stored tap-major

@@ -52,14 +52,47 @@ double MaxDifference(const StepResult& a, const StepResult& b) {
   return worst;
 }
 
+// One step's summed gradients (SGD with lr 0 leaves them in .grad).
+std::vector<torch::Tensor> FirstGradients(int threads, bool whole_batch) {
+  TorchThreadsScope scope(threads);
+  DiffusionConfig config;
+  config.down_dims = {32, 64, 128};
+  config.cfg_dropout = 0.1;
+  DiffusionModel model(config, 20, 2);
+  torch::optim::SGD optimizer(model.unet()->parameters(), torch::optim::SGDOptions(0.0));
+  torch::Generator data = at::detail::createCPUGenerator(7);
+  const auto obs = torch::rand({96, 2, 20}, data) * 2 - 1;
+  const auto actions = torch::rand({96, 16, 2}, data) * 2 - 1;
+  torch::Generator gen = at::detail::createCPUGenerator(8);
+  PreparedLoss loss = model.PrepareLoss(obs, actions, gen);
+  if (whole_batch) loss.splittable = false;
+  OptimizerStep(optimizer, loss, 0.0);
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : model.unet()->parameters()) grads.push_back(p.grad().clone());
+  return grads;
+}
+
 TEST(DataParallelTraining, SlicedStepsMatchWholeBatchStepsAndRepeatExactly) {
+  // The gradients: the same sums in another order, so equal to float rounding
+  // (measured: at most 2.5e-6 of a parameter's largest gradient, on the im2col
+  // GEMM and on the indirect conv kernels alike).
+  const auto whole_grads = FirstGradients(2, /*whole_batch=*/true);
+  const auto sliced_grads = FirstGradients(2, /*whole_batch=*/false);
+  ASSERT_EQ(whole_grads.size(), sliced_grads.size());
+  for (size_t i = 0; i < whole_grads.size(); ++i) {
+    const double scale = whole_grads[i].abs().max().item<double>();
+    EXPECT_LE((sliced_grads[i] - whole_grads[i]).abs().max().item<double>(), 2e-5 * scale + 1e-12)
+        << "parameter " << i;
+  }
   const StepResult whole = ThreeSteps(2, /*whole_batch=*/true);
   const StepResult sliced = ThreeSteps(2, /*whole_batch=*/false);
   const StepResult again = ThreeSteps(2, /*whole_batch=*/false);
   EXPECT_NEAR(sliced.loss, whole.loss, 1e-5);
-  // AdamW moves every weight by about lr per step: 3e-3 in three steps;
-  // rounding differences must stay far below that.
-  EXPECT_LT(MaxDifference(sliced, whole), 1e-4);
+  // AdamW moves every weight by about lr per step: 3e-3 in three steps. It
+  // divides each gradient by its own running size, so where a gradient is
+  // near zero a rounding difference can move that weight by a good part of
+  // lr (seen: 1.6e-4 in one tensor); the others stayed under 4e-5.
+  EXPECT_LT(MaxDifference(sliced, whole), 5e-4);
   EXPECT_EQ(MaxDifference(sliced, again), 0.0) << "a rerun at the same thread count differs";
 }
 

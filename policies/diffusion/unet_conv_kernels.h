@@ -1,0 +1,53 @@
+// Convolutions over time-major rows without an im2col matrix (indirect
+// convolution): each output row keeps a table of pointers, one per (tap,
+// input block), to the input row it reads or to a row of zeros, and an
+// AVX-512 register-tiled kernel multiplies those rows by the packed weight
+// directly. The training step's three products of a conv all run this way:
+//   forward        y  = im2col(x) W
+//   input grad     dx = the same kernel over dy's rows and W's transpose
+//   weight grad    dW = im2col(x)^T dy, tap by tap from the pointer table
+// With BLAS each of them also wrote, zeroed, packed or gathered an im2col
+// sized matrix; here only the weights are packed (a few MB per step).
+//
+// Every output element is one fused multiply-add chain in a fixed order
+// (taps and blocks in order; for dW, rows in order), whatever the thread
+// count or the rows' place in a tile, so results do not depend on threads.
+// Callers check IndirectConvSupported() (unet_cpu_ops.h) first: these run
+// only on CPUs with AVX-512.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace bcbench::unet_cpu {
+
+struct ConvShape {
+  int64_t batch = 0;
+  int64_t length = 0;      // input rows per sequence
+  int64_t out_length = 0;  // output rows per sequence
+  int64_t stride = 1;
+  std::vector<int64_t> offsets;   // output row m, tap j reads input row m * stride + offsets[j]
+  std::vector<int64_t> channels;  // per input block (the blocks are concatenated channel-wise)
+  int64_t out_channels = 0;
+
+  int64_t InChannels() const;
+  int64_t Taps() const { return static_cast<int64_t>(offsets.size()); }
+};
+
+// y (batch * out_length, out_channels) = im2col(blocks) w, where w is the
+// row-major (taps * InChannels(), out_channels) tap-major weight matrix and
+// block q is row-major (batch * length, channels[q]).
+void IndirectConvForward(const ConvShape& shape, const std::vector<const float*>& blocks,
+                         const float* w, float* y);
+
+// The gradient of block q, dx (batch * length, channels[q]), from
+// dy (batch * out_length, out_channels).
+void IndirectConvInputGrad(const ConvShape& shape, const float* dy, const float* w, size_t q,
+                           float* dx);
+
+// dw (taps * InChannels(), out_channels) = im2col(blocks)^T dy.
+void IndirectConvWeightGrad(const ConvShape& shape, const std::vector<const float*>& blocks,
+                            const float* dy, float* dw);
+
+}  // namespace bcbench::unet_cpu
