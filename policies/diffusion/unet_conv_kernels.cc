@@ -1,10 +1,10 @@
 #include "policies/diffusion/unet_conv_kernels.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
-
-#include <ATen/Parallel.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -22,64 +22,60 @@ int64_t ConvShape::InChannels() const {
 #if BCBENCH_INDIRECT_CONV
 namespace {
 
-// Tiles are kRows rows (or kWeightRows weight rows) by kPanel columns, held
-// in 2 x kRows AVX-512 registers over the whole reduction. Measured on one
-// Zen 5 core against OpenBLAS 0.3.21's Cooperlake kernel at the CPU UNet's
-// shapes (rows 512-2048, 64-512 channels, 5 taps): forward 255-267 GFLOP/s
-// against 224-245 for the GEMM alone and 205-240 with its im2col; weight
-// gradient 190-250 against 210-245. OpenBLAS's Haswell kernel, which this
-// machine's environment selects, reaches 118-128.
-constexpr int kPanel = 32;
-constexpr int kRows = 8;
-constexpr int kWeightRows = 8;
+// A tile is R rows (or R weight rows) by one panel of columns, held in
+// 2 x R vector registers over the whole reduction: AVX-512 tiles are up to
+// 8 x 32 (16 accumulators of 32), AVX2 tiles up to 6 x 16 (12 of 16).
+// Measured on one Zen 5 core against OpenBLAS 0.3.21 at the CPU UNet's
+// shapes (rows 512-2048, 64-512 channels, 5 taps): the AVX-512 forward tile
+// 255-267 GFLOP/s, where the Cooperlake kernel's GEMM alone does 224-245 and
+// 205-240 with its im2col; weight gradient 190-250 against 210-245.
+// OpenBLAS's Haswell kernel, which this machine's environment selects,
+// reaches 118-128.
+constexpr int kMaxTileRows = 8;
 constexpr int64_t kWeightChunk = 128;  // rows per weight-gradient pass: they stay in L1
 
-struct PanelMask {
-  __mmask16 lo, hi;
+// c (R rows, `columns` <= panel of them) = sum over segments s of
+// rows[r * S + s][0 .. len[s]) times the panel's next len[s] packed rows.
+using GemmTileFn = void (*)(int64_t segments, const int64_t* len, const float* const* rows,
+                            const float* b, float* c, int64_t ldc, int64_t columns);
+// dw rows [c0, c0 + R) of one segment, one panel (`columns` of it valid):
+// dw(c0 + r, :) (+)= x[i][c0 + r] g[i][column ..] over the row pairs i in
+// [i0, i1) (the rows that read the segment's input; rows that read zeros
+// are left out of the lists). `first`: overwrite, else add to dw.
+using WeightGradTileFn = void (*)(int64_t i0, int64_t i1, const float* const* x,
+                                  const float* const* g, int64_t c0, int64_t column, float* dw,
+                                  int64_t ldw, int64_t columns, bool first);
+
+struct KernelSet {
+  int64_t panel;  // columns per tile
+  int rows;       // rows per forward tile
+  int weight_rows;
+  GemmTileFn gemm[kMaxTileRows + 1];  // by row count
+  WeightGradTileFn weight_grad[kMaxTileRows + 1];
+
+  int64_t Panels(int64_t columns) const { return (columns + panel - 1) / panel; }
 };
 
-PanelMask MaskFor(int64_t columns) {
-  auto bits = [](int64_t n) {
-    return static_cast<__mmask16>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
-  };
-  return {bits(columns), bits(columns - 16)};
+// --- AVX-512: panels of 32 columns ---
+
+__attribute__((target("avx512f"))) inline __mmask16 Mask16(int64_t n) {
+  return static_cast<__mmask16>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
 }
 
-int64_t Panels(int64_t columns) { return (columns + kPanel - 1) / kPanel; }
-
-// packed[p][k][i] = b(k, p * kPanel + i), zero past `columns`.
-template <typename Element>
-std::vector<float> PackPanels(int64_t rows, int64_t columns, const Element& b) {
-  std::vector<float> packed(static_cast<size_t>(Panels(columns) * rows * kPanel));
-  at::parallel_for(0, Panels(columns), 1, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      float* dst = packed.data() + p * rows * kPanel;
-      const int64_t width = std::min<int64_t>(kPanel, columns - p * kPanel);
-      for (int64_t k = 0; k < rows; ++k, dst += kPanel) {
-        for (int64_t i = 0; i < width; ++i) dst[i] = b(k, p * kPanel + i);
-        for (int64_t i = width; i < kPanel; ++i) dst[i] = 0.0f;
-      }
-    }
-  });
-  return packed;
-}
-
-// c (R rows, one panel) = sum over segments s of rows[r * S + s][0 .. len[s]) times
-// the panel's next len[s] packed rows.
 template <int R>
-__attribute__((target("avx512f"))) void GemmTile(int64_t segments, const int64_t* len,
-                                                 const float* const* rows, const float* b,
-                                                 float* c, int64_t ldc, PanelMask mask) {
+__attribute__((target("avx512f"))) void GemmTile512(int64_t segments, const int64_t* len,
+                                                    const float* const* rows, const float* b,
+                                                    float* c, int64_t ldc, int64_t columns) {
   __m512 acc[R][2];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (auto& row : acc) row[0] = row[1] = _mm512_setzero_ps();
   for (int64_t s = 0; s < segments; ++s) {
     const float* a[R];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) a[r] = rows[r * segments + s];
-    for (int64_t i = 0; i < len[s]; ++i, b += kPanel) {
+    for (int64_t i = 0; i < len[s]; ++i, b += 32) {
       const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-      #pragma GCC unroll 16
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
         const __m512 ai = _mm512_set1_ps(a[r][i]);
         acc[r][0] = _mm512_fmadd_ps(ai, b0, acc[r][0]);
@@ -87,65 +83,28 @@ __attribute__((target("avx512f"))) void GemmTile(int64_t segments, const int64_t
       }
     }
   }
-  #pragma GCC unroll 16
+  const __mmask16 lo = Mask16(columns), hi = Mask16(columns - 16);
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    _mm512_mask_storeu_ps(c + r * ldc, mask.lo, acc[r][0]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, mask.hi, acc[r][1]);
+    _mm512_mask_storeu_ps(c + r * ldc, lo, acc[r][0]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, hi, acc[r][1]);
   }
 }
 
-using GemmTileFn = void (*)(int64_t, const int64_t*, const float* const*, const float*, float*,
-                            int64_t, PanelMask);
-constexpr GemmTileFn kGemmTiles[kRows + 1] = {nullptr,     GemmTile<1>, GemmTile<2>,
-                                              GemmTile<3>, GemmTile<4>, GemmTile<5>,
-                                              GemmTile<6>, GemmTile<7>, GemmTile<8>};
-
-// c (m, columns) = A b, where A's row r is the concatenation of the segments
-// rows[r * len.size() + s] of len[s] floats, and `packed` is b in panels.
-void IndirectGemm(int64_t m, const std::vector<int64_t>& len,
-                  const std::vector<const float*>& rows, const std::vector<float>& packed,
-                  int64_t columns, float* c) {
-  const auto segments = static_cast<int64_t>(len.size());
-  const int64_t depth = std::accumulate(len.begin(), len.end(), int64_t{0});
-  const int64_t tiles = (m + kRows - 1) / kRows;
-  const int64_t tile_work = kRows * std::max<int64_t>(depth, 1) * columns;
-  at::parallel_for(0, tiles, std::max<int64_t>(1, (int64_t{1} << 21) / tile_work),
-                   [&](int64_t begin, int64_t end) {
-                     for (int64_t p = 0; p < Panels(columns); ++p) {
-                       const float* b = packed.data() + p * depth * kPanel;
-                       const PanelMask mask = MaskFor(columns - p * kPanel);
-                       for (int64_t t = begin; t < end; ++t) {
-                         const int64_t r0 = t * kRows;
-                         const auto r = static_cast<int>(std::min<int64_t>(kRows, m - r0));
-                         kGemmTiles[r](segments, len.data(), rows.data() + r0 * segments, b,
-                                       c + r0 * columns + p * kPanel, columns, mask);
-                       }
-                     }
-                   });
-}
-
-// dw rows [c0, c0 + R) of one segment, one panel: dw(c0 + r, :) +=
-// x[i][c0 + r] g[i][:] over the row pairs i in [i0, i1) (the rows that read
-// the segment's input; rows that read zeros are left out of the lists).
 template <int R>
-__attribute__((target("avx512f"))) void WeightGradTile(int64_t i0, int64_t i1,
-                                                       const float* const* __restrict x,
-                                                       const float* const* __restrict g, int64_t c0,
-                                                       int64_t column, float* dw, int64_t ldw,
-                                                       PanelMask mask, bool first) {
+__attribute__((target("avx512f"))) void WeightGradTile512(
+    int64_t i0, int64_t i1, const float* const* __restrict x, const float* const* __restrict g,
+    int64_t c0, int64_t column, float* dw, int64_t ldw, int64_t columns, bool first) {
   __m512 acc[R][2];
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (auto& row : acc) row[0] = row[1] = _mm512_setzero_ps();
-  // The masks live in registers only if the loop body does not reload them
-  // (GCC otherwise keeps the accumulators in memory too): full panels load
-  // plainly, and a tail panel's masked lanes read past n only within dy's row.
-  const __mmask16 lo_mask = mask.lo, hi_mask = mask.hi;
+  const __mmask16 lo = Mask16(columns), hi = Mask16(columns - 16);
   for (int64_t i = i0; i < i1; ++i) {
     const float* xi = x[i] + c0;
     const float* gi = g[i] + column;
-    const __m512 b0 = _mm512_maskz_loadu_ps(lo_mask, gi);
-    const __m512 b1 = _mm512_maskz_loadu_ps(hi_mask, gi + 16);
-    #pragma GCC unroll 16
+    const __m512 b0 = _mm512_maskz_loadu_ps(lo, gi);
+    const __m512 b1 = _mm512_maskz_loadu_ps(hi, gi + 16);
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const __m512 ai = _mm512_set1_ps(xi[r]);
       acc[r][0] = _mm512_fmadd_ps(ai, b0, acc[r][0]);
@@ -153,23 +112,162 @@ __attribute__((target("avx512f"))) void WeightGradTile(int64_t i0, int64_t i1,
     }
   }
   // Earlier chunks' sum plus this chunk's (the order is fixed either way).
-  #pragma GCC unroll 16
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r) {
-    __m512 lo = acc[r][0], hi = acc[r][1];
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
     if (!first) {
-      lo = _mm512_add_ps(_mm512_maskz_loadu_ps(mask.lo, dw + r * ldw), lo);
-      hi = _mm512_add_ps(_mm512_maskz_loadu_ps(mask.hi, dw + r * ldw + 16), hi);
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(lo, dw + r * ldw), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(hi, dw + r * ldw + 16), v1);
     }
-    _mm512_mask_storeu_ps(dw + r * ldw, mask.lo, lo);
-    _mm512_mask_storeu_ps(dw + r * ldw + 16, mask.hi, hi);
+    _mm512_mask_storeu_ps(dw + r * ldw, lo, v0);
+    _mm512_mask_storeu_ps(dw + r * ldw + 16, hi, v1);
   }
 }
 
-using WeightGradTileFn = void (*)(int64_t, int64_t, const float* const*, const float* const*,
-                                  int64_t, int64_t, float*, int64_t, PanelMask, bool);
-constexpr WeightGradTileFn kWeightGradTiles[kWeightRows + 1] = {
-    nullptr,           WeightGradTile<1>, WeightGradTile<2>, WeightGradTile<3>, WeightGradTile<4>,
-    WeightGradTile<5>, WeightGradTile<6>, WeightGradTile<7>, WeightGradTile<8>};
+constexpr KernelSet kAvx512Kernels = {
+    32,
+    8,
+    8,
+    {nullptr, GemmTile512<1>, GemmTile512<2>, GemmTile512<3>, GemmTile512<4>, GemmTile512<5>,
+     GemmTile512<6>, GemmTile512<7>, GemmTile512<8>},
+    {nullptr, WeightGradTile512<1>, WeightGradTile512<2>, WeightGradTile512<3>,
+     WeightGradTile512<4>, WeightGradTile512<5>, WeightGradTile512<6>, WeightGradTile512<7>,
+     WeightGradTile512<8>}};
+
+// --- AVX2 + FMA: panels of 16 columns ---
+
+// Lanes below n (of 8) set.
+__attribute__((target("avx2,fma"))) inline __m256i Mask8(int64_t n) {
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const int clamped = static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(8, n)));
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(clamped), lanes);
+}
+
+template <int R>
+__attribute__((target("avx2,fma"))) void GemmTile256(int64_t segments, const int64_t* len,
+                                                     const float* const* rows, const float* b,
+                                                     float* c, int64_t ldc, int64_t columns) {
+  __m256 acc[R][2];
+#pragma GCC unroll 16
+  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
+  for (int64_t s = 0; s < segments; ++s) {
+    const float* a[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) a[r] = rows[r * segments + s];
+    for (int64_t i = 0; i < len[s]; ++i, b += 16) {
+      const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const __m256 ai = _mm256_broadcast_ss(a[r] + i);
+        acc[r][0] = _mm256_fmadd_ps(ai, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(ai, b1, acc[r][1]);
+      }
+    }
+  }
+  const __m256i lo = Mask8(columns), hi = Mask8(columns - 8);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    _mm256_maskstore_ps(c + r * ldc, lo, acc[r][0]);
+    _mm256_maskstore_ps(c + r * ldc + 8, hi, acc[r][1]);
+  }
+}
+
+template <int R>
+__attribute__((target("avx2,fma"))) void WeightGradTile256(
+    int64_t i0, int64_t i1, const float* const* __restrict x, const float* const* __restrict g,
+    int64_t c0, int64_t column, float* dw, int64_t ldw, int64_t columns, bool first) {
+  __m256 acc[R][2];
+#pragma GCC unroll 16
+  for (auto& row : acc) row[0] = row[1] = _mm256_setzero_ps();
+  const __m256i lo = Mask8(columns), hi = Mask8(columns - 8);
+  for (int64_t i = i0; i < i1; ++i) {
+    const float* xi = x[i] + c0;
+    const float* gi = g[i] + column;
+    const __m256 b0 = _mm256_maskload_ps(gi, lo);
+    const __m256 b1 = _mm256_maskload_ps(gi + 8, hi);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m256 ai = _mm256_broadcast_ss(xi + r);
+      acc[r][0] = _mm256_fmadd_ps(ai, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(ai, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    __m256 v0 = acc[r][0], v1 = acc[r][1];
+    if (!first) {
+      v0 = _mm256_add_ps(_mm256_maskload_ps(dw + r * ldw, lo), v0);
+      v1 = _mm256_add_ps(_mm256_maskload_ps(dw + r * ldw + 8, hi), v1);
+    }
+    _mm256_maskstore_ps(dw + r * ldw, lo, v0);
+    _mm256_maskstore_ps(dw + r * ldw + 8, hi, v1);
+  }
+}
+
+constexpr KernelSet kAvx2Kernels = {
+    16,
+    6,
+    6,
+    {nullptr, GemmTile256<1>, GemmTile256<2>, GemmTile256<3>, GemmTile256<4>, GemmTile256<5>,
+     GemmTile256<6>, nullptr, nullptr},
+    {nullptr, WeightGradTile256<1>, WeightGradTile256<2>, WeightGradTile256<3>,
+     WeightGradTile256<4>, WeightGradTile256<5>, WeightGradTile256<6>, nullptr, nullptr}};
+
+const KernelSet& Kernels(ConvIsa isa) {
+  switch (isa) {
+    case ConvIsa::kAvx512:
+      return kAvx512Kernels;
+    case ConvIsa::kAvx2Fma:
+      return kAvx2Kernels;
+  }
+  throw std::invalid_argument("indirect conv: unknown instruction set");
+}
+
+// packed[p][k][i] = b(k, p * panel + i), zero past `columns`.
+template <typename Element>
+std::vector<float> PackPanels(const KernelSet& ks, int64_t rows, int64_t columns,
+                              const Element& b) {
+  const int64_t panel = ks.panel;
+  std::vector<float> packed(static_cast<size_t>(ks.Panels(columns) * rows * panel));
+  // Small weights are packed on one thread: a parallel region costs more.
+  const int64_t grain =
+      std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, rows * panel));
+  at::parallel_for(0, ks.Panels(columns), grain, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      float* dst = packed.data() + p * rows * panel;
+      const int64_t width = std::min<int64_t>(panel, columns - p * panel);
+      for (int64_t k = 0; k < rows; ++k, dst += panel) {
+        for (int64_t i = 0; i < width; ++i) dst[i] = b(k, p * panel + i);
+        for (int64_t i = width; i < panel; ++i) dst[i] = 0.0f;
+      }
+    }
+  });
+  return packed;
+}
+
+// c (m, columns) = A b, where A's row r is the concatenation of the segments
+// rows[r * len.size() + s] of len[s] floats, and `packed` is b in panels.
+void IndirectGemm(const KernelSet& ks, int64_t m, const std::vector<int64_t>& len,
+                  const std::vector<const float*>& rows, const std::vector<float>& packed,
+                  int64_t columns, float* c) {
+  const auto segments = static_cast<int64_t>(len.size());
+  const int64_t depth = std::accumulate(len.begin(), len.end(), int64_t{0});
+  const int64_t tiles = (m + ks.rows - 1) / ks.rows;
+  const int64_t tile_work = ks.rows * std::max<int64_t>(depth, 1) * columns;
+  at::parallel_for(0, tiles, std::max<int64_t>(1, (int64_t{1} << 21) / tile_work),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t p = 0; p < ks.Panels(columns); ++p) {
+                       const float* b = packed.data() + p * depth * ks.panel;
+                       for (int64_t t = begin; t < end; ++t) {
+                         const int64_t r0 = t * ks.rows;
+                         const auto r = static_cast<int>(std::min<int64_t>(ks.rows, m - r0));
+                         ks.gemm[r](segments, len.data(), rows.data() + r0 * segments, b,
+                                    c + r0 * columns + p * ks.panel, columns,
+                                    columns - p * ks.panel);
+                       }
+                     }
+                   });
+}
 
 // The forward pointer table: output row (b, m), segment (tap j, block q) at
 // [(b * out_length + m) * S + j * blocks + q]; `zeros` where the tap falls
@@ -186,8 +284,10 @@ ForwardTable MakeForwardTable(const ConvShape& s, const std::vector<const float*
   }
   ForwardTable table;
   const auto nb = static_cast<int64_t>(blocks.size());
-  for (int64_t j = 0; j < s.Taps(); ++j) table.len.insert(table.len.end(), s.channels.begin(), s.channels.end());
-  table.zeros.assign(static_cast<size_t>(*std::max_element(s.channels.begin(), s.channels.end())), 0.0f);
+  for (int64_t j = 0; j < s.Taps(); ++j)
+    table.len.insert(table.len.end(), s.channels.begin(), s.channels.end());
+  table.zeros.assign(static_cast<size_t>(*std::max_element(s.channels.begin(), s.channels.end())),
+                     0.0f);
   const auto segments = static_cast<int64_t>(table.len.size());
   table.rows.resize(static_cast<size_t>(s.batch * s.out_length * segments));
   for (int64_t b = 0; b < s.batch; ++b) {
@@ -209,23 +309,25 @@ ForwardTable MakeForwardTable(const ConvShape& s, const std::vector<const float*
 
 }  // namespace
 
-void IndirectConvForward(const ConvShape& s, const std::vector<const float*>& blocks,
+void IndirectConvForward(ConvIsa isa, const ConvShape& s, const std::vector<const float*>& blocks,
                          const float* w, float* y) {
+  const KernelSet& ks = Kernels(isa);
   const auto table = MakeForwardTable(s, blocks);
   const int64_t n = s.out_channels;
-  const auto packed = PackPanels(s.Taps() * s.InChannels(), n,
+  const auto packed = PackPanels(ks, s.Taps() * s.InChannels(), n,
                                  [&](int64_t k, int64_t col) { return w[k * n + col]; });
-  IndirectGemm(s.batch * s.out_length, table.len, table.rows, packed, n, y);
+  IndirectGemm(ks, s.batch * s.out_length, table.len, table.rows, packed, n, y);
 }
 
-void IndirectConvInputGrad(const ConvShape& s, const float* dy, const float* w, size_t q,
-                           float* dx) {
+void IndirectConvInputGrad(ConvIsa isa, const ConvShape& s, const float* dy, const float* w,
+                           size_t q, float* dx) {
+  const KernelSet& ks = Kernels(isa);
   // dx row (b, l) = sum over taps j of dy row (b, m) W_jq^T, where
   // m * stride + offsets[j] = l; W_jq is block q's (channels[q], out) slice of tap j.
   const int64_t n = s.out_channels, in = s.InChannels(), cq = s.channels.at(q);
   const int64_t offset_q =
       std::accumulate(s.channels.begin(), s.channels.begin() + static_cast<int64_t>(q), int64_t{0});
-  const auto packed = PackPanels(s.Taps() * n, cq, [&](int64_t k, int64_t c) {
+  const auto packed = PackPanels(ks, s.Taps() * n, cq, [&](int64_t k, int64_t c) {
     const int64_t j = k / n, o = k % n;
     return w[(j * in + offset_q + c) * n + o];
   });
@@ -237,16 +339,18 @@ void IndirectConvInputGrad(const ConvShape& s, const float* dy, const float* w, 
       const float** row = rows.data() + (b * s.length + l) * s.Taps();
       for (int64_t j = 0; j < s.Taps(); ++j) {
         const int64_t shifted = l - s.offsets[static_cast<size_t>(j)];
-        const bool hit = shifted >= 0 && shifted % s.stride == 0 && shifted / s.stride < s.out_length;
+        const bool hit =
+            shifted >= 0 && shifted % s.stride == 0 && shifted / s.stride < s.out_length;
         row[j] = hit ? dy + (b * s.out_length + shifted / s.stride) * n : zeros.data();
       }
     }
   }
-  IndirectGemm(s.batch * s.length, len, rows, packed, cq, dx);
+  IndirectGemm(ks, s.batch * s.length, len, rows, packed, cq, dx);
 }
 
-void IndirectConvWeightGrad(const ConvShape& s, const std::vector<const float*>& blocks,
-                            const float* dy, float* dw) {
+void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& s,
+                            const std::vector<const float*>& blocks, const float* dy, float* dw) {
+  const KernelSet& ks = Kernels(isa);
   const auto table = MakeForwardTable(s, blocks);
   const auto segments = static_cast<int64_t>(table.len.size());
   const int64_t n = s.out_channels, m = s.batch * s.out_length;
@@ -267,38 +371,43 @@ void IndirectConvWeightGrad(const ConvShape& s, const std::vector<const float*>&
   }
   // Items are (segment, panel) pairs; each runs its rows in order, chunk by
   // chunk, so every sum has one order whatever the threads.
-  const int64_t items = segments * Panels(n);
-  at::parallel_for(0, items, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t seg = item / Panels(n), p = item % Panels(n);
-      const int64_t channels = table.len[static_cast<size_t>(seg)];
-      const auto& x = xs[static_cast<size_t>(seg)];
-      const auto& g = gs[static_cast<size_t>(seg)];
-      const auto pairs = static_cast<int64_t>(x.size());
-      const PanelMask mask = MaskFor(n - p * kPanel);
-      float* out = dw + first_row[static_cast<size_t>(seg)] * n + p * kPanel;
-      for (int64_t i0 = 0; i0 < std::max<int64_t>(pairs, 1); i0 += kWeightChunk) {
-        const int64_t i1 = std::min(pairs, i0 + kWeightChunk);
-        for (int64_t c0 = 0; c0 < channels; c0 += kWeightRows) {
-          const auto r = static_cast<int>(std::min<int64_t>(kWeightRows, channels - c0));
-          kWeightGradTiles[r](i0, i1, x.data(), g.data(), c0, p * kPanel, out + c0 * n, n, mask,
-                              i0 == 0);
-        }
-      }
-    }
-  });
+  const int64_t panels = ks.Panels(n);
+  // Multiply-adds per item, on average over the blocks.
+  const int64_t item_work =
+      std::max<int64_t>(1, m * ks.panel * s.InChannels() / static_cast<int64_t>(s.channels.size()));
+  at::parallel_for(0, segments * panels, std::max<int64_t>(1, (int64_t{1} << 21) / item_work),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t item = begin; item < end; ++item) {
+                       const int64_t seg = item / panels, p = item % panels;
+                       const int64_t channels = table.len[static_cast<size_t>(seg)];
+                       const auto& x = xs[static_cast<size_t>(seg)];
+                       const auto& g = gs[static_cast<size_t>(seg)];
+                       const auto pairs = static_cast<int64_t>(x.size());
+                       float* out = dw + first_row[static_cast<size_t>(seg)] * n + p * ks.panel;
+                       for (int64_t i0 = 0; i0 < std::max<int64_t>(pairs, 1); i0 += kWeightChunk) {
+                         const int64_t i1 = std::min(pairs, i0 + kWeightChunk);
+                         for (int64_t c0 = 0; c0 < channels; c0 += ks.weight_rows) {
+                           const auto r =
+                               static_cast<int>(std::min<int64_t>(ks.weight_rows, channels - c0));
+                           ks.weight_grad[r](i0, i1, x.data(), g.data(), c0, p * ks.panel,
+                                             out + c0 * n, n, n - p * ks.panel, i0 == 0);
+                         }
+                       }
+                     }
+                   });
 }
 
-#else  // no AVX-512 kernels on this architecture: IndirectConvSupported() is false
+#else  // no x86 kernels on this architecture: IndirectConvSupported() is false
 
-void IndirectConvForward(const ConvShape&, const std::vector<const float*>&, const float*, float*) {
+void IndirectConvForward(ConvIsa, const ConvShape&, const std::vector<const float*>&, const float*,
+                         float*) {
   throw std::logic_error("indirect conv: not built for this architecture");
 }
-void IndirectConvInputGrad(const ConvShape&, const float*, const float*, size_t, float*) {
+void IndirectConvInputGrad(ConvIsa, const ConvShape&, const float*, const float*, size_t, float*) {
   throw std::logic_error("indirect conv: not built for this architecture");
 }
-void IndirectConvWeightGrad(const ConvShape&, const std::vector<const float*>&, const float*,
-                            float*) {
+void IndirectConvWeightGrad(ConvIsa, const ConvShape&, const std::vector<const float*>&,
+                            const float*, float*) {
   throw std::logic_error("indirect conv: not built for this architecture");
 }
 

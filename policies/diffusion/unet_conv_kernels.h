@@ -1,19 +1,21 @@
 // Convolutions over time-major rows without an im2col matrix (indirect
 // convolution): each output row keeps a table of pointers, one per (tap,
 // input block), to the input row it reads or to a row of zeros, and an
-// AVX-512 register-tiled kernel multiplies those rows by the packed weight
-// directly. The training step's three products of a conv all run this way:
+// AVX-512 or AVX2 register-tiled kernel multiplies those rows by the packed
+// weight directly. The training step's three products of a conv all run this way:
 //   forward        y  = im2col(x) W
 //   input grad     dx = the same kernel over dy's rows and W's transpose
 //   weight grad    dW = im2col(x)^T dy, tap by tap from the pointer table
 // With BLAS each of them also wrote, zeroed, packed or gathered an im2col
-// sized matrix; here only the weights are packed (a few MB per step).
+// sized matrix (taps times the size of the activations); here only the
+// weights are packed.
 //
 // Every output element is one fused multiply-add chain in a fixed order
-// (taps and blocks in order; for dW, rows in order), whatever the thread
-// count or the rows' place in a tile, so results do not depend on threads.
-// Callers check IndirectConvSupported() (unet_cpu_ops.h) first: these run
-// only on CPUs with AVX-512.
+// (taps and blocks in order; for dW, rows in order, summed 128 rows at a
+// time), whatever the thread count or the rows' place in a tile, so results
+// do not depend on threads. AVX2 and AVX-512 results differ in rounding.
+// Callers check IndirectConvSupported() (unet_cpu_ops.h) first and pass the
+// instruction set the CPU has.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,8 @@
 #include <vector>
 
 namespace bcbench::unet_cpu {
+
+enum class ConvIsa { kAvx512, kAvx2Fma };
 
 struct ConvShape {
   int64_t batch = 0;
@@ -38,16 +42,16 @@ struct ConvShape {
 // y (batch * out_length, out_channels) = im2col(blocks) w, where w is the
 // row-major (taps * InChannels(), out_channels) tap-major weight matrix and
 // block q is row-major (batch * length, channels[q]).
-void IndirectConvForward(const ConvShape& shape, const std::vector<const float*>& blocks,
-                         const float* w, float* y);
+void IndirectConvForward(ConvIsa isa, const ConvShape& shape,
+                         const std::vector<const float*>& blocks, const float* w, float* y);
 
 // The gradient of block q, dx (batch * length, channels[q]), from
 // dy (batch * out_length, out_channels).
-void IndirectConvInputGrad(const ConvShape& shape, const float* dy, const float* w, size_t q,
-                           float* dx);
+void IndirectConvInputGrad(ConvIsa isa, const ConvShape& shape, const float* dy, const float* w,
+                           size_t q, float* dx);
 
 // dw (taps * InChannels(), out_channels) = im2col(blocks)^T dy.
-void IndirectConvWeightGrad(const ConvShape& shape, const std::vector<const float*>& blocks,
-                            const float* dy, float* dw);
+void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& shape,
+                            const std::vector<const float*>& blocks, const float* dy, float* dw);
 
 }  // namespace bcbench::unet_cpu

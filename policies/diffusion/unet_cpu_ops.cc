@@ -776,7 +776,7 @@ class ConvRowsFunction : public torch::autograd::Function<ConvRowsFunction> {
     TORCH_CHECK(w.dim() == 2 && w.size(0) == shape.Taps() * shape.InChannels(),
                 "unet_cpu: conv weight must be (taps * in, out)");
     auto y = torch::empty({shape.batch * out_length, w.size(1)}, a.options());
-    IndirectConvForward(shape, Blocks(a, b), w.data_ptr<float>(), y.data_ptr<float>());
+    IndirectConvForward(Isa(), shape, Blocks(a, b), w.data_ptr<float>(), y.data_ptr<float>());
     ctx->save_for_backward({a, optional_b, w});
     ctx->saved_data["length"] = length;
     ctx->saved_data["out_length"] = out_length;
@@ -798,22 +798,26 @@ class ConvRowsFunction : public torch::autograd::Function<ConvRowsFunction> {
     torch::Tensor ga, gb, gw;
     if (ctx->needs_input_grad(0)) {
       ga = torch::empty_like(a);
-      IndirectConvInputGrad(shape, dy.data_ptr<float>(), w.data_ptr<float>(), 0,
+      IndirectConvInputGrad(Isa(), shape, dy.data_ptr<float>(), w.data_ptr<float>(), 0,
                             ga.data_ptr<float>());
     }
     if (b.defined() && ctx->needs_input_grad(1)) {
       gb = torch::empty_like(b);
-      IndirectConvInputGrad(shape, dy.data_ptr<float>(), w.data_ptr<float>(), 1,
+      IndirectConvInputGrad(Isa(), shape, dy.data_ptr<float>(), w.data_ptr<float>(), 1,
                             gb.data_ptr<float>());
     }
     if (ctx->needs_input_grad(2)) {
       gw = torch::empty_like(w);
-      IndirectConvWeightGrad(shape, Blocks(a, b), dy.data_ptr<float>(), gw.data_ptr<float>());
+      IndirectConvWeightGrad(Isa(), shape, Blocks(a, b), dy.data_ptr<float>(),
+                             gw.data_ptr<float>());
     }
     return {ga, gb, gw, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 
  private:
+  static ConvIsa Isa() {
+    return GemmIsaInUse() == GemmIsa::kAvx512 ? ConvIsa::kAvx512 : ConvIsa::kAvx2Fma;
+  }
   static ConvShape Shape(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& w,
                          int64_t length, int64_t out_length, int64_t stride,
                          const std::vector<int64_t>& offsets) {
@@ -902,7 +906,7 @@ torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t len
                                offsets);
 }
 
-bool IndirectConvSupported() { return GemmIsaInUse() == GemmIsa::kAvx512; }
+bool IndirectConvSupported() { return GemmIsaInUse() != GemmIsa::kBlasOnly; }
 
 torch::Tensor ConvRows(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
                        int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets,

@@ -100,8 +100,8 @@ torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t len
 torch::Tensor ConvRows(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
                        int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets,
                        const torch::Tensor& w);
-// True where the indirect convolution kernels run: the AVX-512 kernels are
-// in use (GemmIsaInUse(); tests switch them with ForceGemmIsaForTesting).
+// True where the indirect convolution kernels run: the AVX-512 or the AVX2
+// kernels are in use (GemmIsaInUse(); tests switch with ForceGemmIsaForTesting).
 // The choice is fixed by the CPU, never by timing, so a run's numbers repeat.
 bool IndirectConvSupported();
 
