@@ -223,23 +223,20 @@ const KernelSet& Kernels(ConvIsa isa) {
   throw std::invalid_argument("indirect conv: unknown instruction set");
 }
 
-// packed[p][k][i] = b(k, p * panel + i), zero past `columns`.
-template <typename Element>
+// The panels of a (rows, columns) matrix: packed[p][k][i] = b(k, p * panel + i),
+// zero past `columns`. fill(p, width, dst) writes panel p's first `width`
+// columns of every row (row stride `panel`); the rest are zeroed here.
+template <typename Fill>
 std::vector<float> PackPanels(const KernelSet& ks, int64_t rows, int64_t columns,
-                              const Element& b) {
+                              const Fill& fill) {
   const int64_t panel = ks.panel;
-  std::vector<float> packed(static_cast<size_t>(ks.Panels(columns) * rows * panel));
+  std::vector<float> packed(static_cast<size_t>(ks.Panels(columns) * rows * panel), 0.0f);
   // Small weights are packed on one thread: a parallel region costs more.
   const int64_t grain =
       std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, rows * panel));
   at::parallel_for(0, ks.Panels(columns), grain, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
-      float* dst = packed.data() + p * rows * panel;
-      const int64_t width = std::min<int64_t>(panel, columns - p * panel);
-      for (int64_t k = 0; k < rows; ++k, dst += panel) {
-        for (int64_t i = 0; i < width; ++i) dst[i] = b(k, p * panel + i);
-        for (int64_t i = width; i < panel; ++i) dst[i] = 0.0f;
-      }
+      fill(p, std::min<int64_t>(panel, columns - p * panel), packed.data() + p * rows * panel);
     }
   });
   return packed;
@@ -314,8 +311,12 @@ void IndirectConvForward(ConvIsa isa, const ConvShape& s, const std::vector<cons
   const KernelSet& ks = Kernels(isa);
   const auto table = MakeForwardTable(s, blocks);
   const int64_t n = s.out_channels;
-  const auto packed = PackPanels(ks, s.Taps() * s.InChannels(), n,
-                                 [&](int64_t k, int64_t col) { return w[k * n + col]; });
+  const int64_t depth = s.Taps() * s.InChannels();
+  const auto packed = PackPanels(ks, depth, n, [&](int64_t p, int64_t width, float* dst) {
+    for (int64_t k = 0; k < depth; ++k) {
+      std::copy_n(w + k * n + p * ks.panel, width, dst + k * ks.panel);
+    }
+  });
   IndirectGemm(ks, s.batch * s.out_length, table.len, table.rows, packed, n, y);
 }
 
@@ -327,9 +328,16 @@ void IndirectConvInputGrad(ConvIsa isa, const ConvShape& s, const float* dy, con
   const int64_t n = s.out_channels, in = s.InChannels(), cq = s.channels.at(q);
   const int64_t offset_q =
       std::accumulate(s.channels.begin(), s.channels.begin() + static_cast<int64_t>(q), int64_t{0});
-  const auto packed = PackPanels(ks, s.Taps() * n, cq, [&](int64_t k, int64_t c) {
-    const int64_t j = k / n, o = k % n;
-    return w[(j * in + offset_q + c) * n + o];
+  // Packed row (j, o), column c = w[(j * in + offset_q + c) * n + o]: each
+  // weight row is read once, contiguously, and scattered down its column.
+  const auto packed = PackPanels(ks, s.Taps() * n, cq, [&](int64_t p, int64_t width, float* dst) {
+    for (int64_t j = 0; j < s.Taps(); ++j) {
+      for (int64_t i = 0; i < width; ++i) {
+        const float* src = w + (j * in + offset_q + p * ks.panel + i) * n;
+        float* column = dst + j * n * ks.panel + i;
+        for (int64_t o = 0; o < n; ++o) column[o * ks.panel] = src[o];
+      }
+    }
   });
   const std::vector<int64_t> len(static_cast<size_t>(s.Taps()), n);
   const std::vector<float> zeros(static_cast<size_t>(n), 0.0f);
