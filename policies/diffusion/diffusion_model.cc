@@ -216,12 +216,17 @@ void DiffusionModel::EnsureWorkspaces(size_t count) {
 }
 
 int DiffusionModel::FastPathSlices(int64_t rows) const {
-  // The fast path's GEMM switches from its few-row kernel to BLAS above
-  // kFewRowsGemmMaxRows rows. Splitting is only allowed where every layer of every slice (the
-  // shortest level has Tp / 2^(levels - 1) steps per row) is past that
-  // switch, so each slice runs the same kernels the whole batch would.
   const int threads = at::get_num_threads();
   if (threads < 2 || at::in_parallel_region()) return 1;
+  // With its own kernels the fast path's GEMMs are row-invariant at any row
+  // count: any split gives every row the same bits.
+  if (unet_cpu::GemmIsaInUse() != unet_cpu::GemmIsa::kBlasOnly) {
+    return static_cast<int>(std::min<int64_t>(threads, rows));
+  }
+  // With BLAS above kFewRowsGemmMaxRows rows, splitting is only allowed where
+  // every layer of every slice (the shortest level has Tp / 2^(levels - 1)
+  // steps per row) is past that switch, so each slice runs the same kernels
+  // the whole batch would.
   const int64_t shortest = config_.pred_horizon / unet_->plan().HorizonMultiple();
   const int64_t min_rows_per_slice =
       unet_cpu::kFewRowsGemmMaxRows / std::max<int64_t>(shortest, 1) + 1;
@@ -376,7 +381,24 @@ torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs,
           "appears twice)");
     }
   }
-  if (UseFastPath(norm_obs)) return SampleRows(norm_obs, gens);
+  const auto row_like = torch::empty({1, config_.pred_horizon, action_dim_}, norm_obs.options());
+  auto row_noise = [&] {
+    std::vector<torch::Tensor> rows;
+    for (auto& gen : gens) rows.push_back(RandnLike(row_like, gen));
+    return torch::cat(rows);
+  };
+  if (UseFastPath(norm_obs)) {
+    // Where every GEMM of the fast path is row-invariant (its own kernels,
+    // not BLAS), the rows run as one batch and each gets the bits it would get
+    // alone; elsewhere each row runs alone.
+    if (unet_cpu::GemmIsaInUse() == unet_cpu::GemmIsa::kBlasOnly) return SampleRows(norm_obs, gens);
+    torch::Tensor x;
+    {
+      c10::InferenceMode inference;
+      x = SampleBatch(norm_obs, row_noise);
+    }
+    return x.clone();
+  }
   if (transformer_ && norm_obs.device().is_cpu()) {
     torch::Tensor x;
     {
@@ -388,12 +410,7 @@ torch::Tensor DiffusionModel::Sample(const torch::Tensor& norm_obs,
   torch::Tensor x;
   {
     c10::InferenceMode inference;
-    const auto row_like = torch::empty({1, config_.pred_horizon, action_dim_}, norm_obs.options());
-    x = SampleBatch(norm_obs, [&] {
-      std::vector<torch::Tensor> rows;
-      for (auto& gen : gens) rows.push_back(RandnLike(row_like, gen));
-      return torch::cat(rows);
-    });
+    x = SampleBatch(norm_obs, row_noise);
   }
   // A normal (not inference-mode) tensor, so callers may modify it in place.
   return x.clone();

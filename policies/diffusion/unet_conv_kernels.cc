@@ -246,7 +246,7 @@ std::vector<float> PackPanels(const KernelSet& ks, int64_t rows, int64_t columns
 // rows[r * len.size() + s] of len[s] floats, and `packed` is b in panels.
 void IndirectGemm(const KernelSet& ks, int64_t m, const std::vector<int64_t>& len,
                   const std::vector<const float*>& rows, const std::vector<float>& packed,
-                  int64_t columns, float* c) {
+                  int64_t columns, float* c, int64_t ldc) {
   const auto segments = static_cast<int64_t>(len.size());
   const int64_t depth = std::accumulate(len.begin(), len.end(), int64_t{0});
   const int64_t tiles = (m + ks.rows - 1) / ks.rows;
@@ -259,8 +259,7 @@ void IndirectGemm(const KernelSet& ks, int64_t m, const std::vector<int64_t>& le
                          const int64_t r0 = t * ks.rows;
                          const auto r = static_cast<int>(std::min<int64_t>(ks.rows, m - r0));
                          ks.gemm[r](segments, len.data(), rows.data() + r0 * segments, b,
-                                    c + r0 * columns + p * ks.panel, columns,
-                                    columns - p * ks.panel);
+                                    c + r0 * ldc + p * ks.panel, ldc, columns - p * ks.panel);
                        }
                      }
                    });
@@ -317,7 +316,7 @@ void IndirectConvForward(ConvIsa isa, const ConvShape& s, const std::vector<cons
       std::copy_n(w + k * n + p * ks.panel, width, dst + k * ks.panel);
     }
   });
-  IndirectGemm(ks, s.batch * s.out_length, table.len, table.rows, packed, n, y);
+  IndirectGemm(ks, s.batch * s.out_length, table.len, table.rows, packed, n, y, n);
 }
 
 void IndirectConvInputGrad(ConvIsa isa, const ConvShape& s, const float* dy, const float* w,
@@ -353,7 +352,7 @@ void IndirectConvInputGrad(ConvIsa isa, const ConvShape& s, const float* dy, con
       }
     }
   }
-  IndirectGemm(ks, s.batch * s.length, len, rows, packed, cq, dx);
+  IndirectGemm(ks, s.batch * s.length, len, rows, packed, cq, dx, cq);
 }
 
 void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& s,
@@ -405,6 +404,18 @@ void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& s,
                    });
 }
 
+void TiledGemm(ConvIsa isa, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float* c, int64_t ldc) {
+  const KernelSet& ks = Kernels(isa);
+  const auto packed = PackPanels(ks, k, n, [&](int64_t p, int64_t width, float* dst) {
+    for (int64_t i = 0; i < k; ++i)
+      std::copy_n(b + i * ldb + p * ks.panel, width, dst + i * ks.panel);
+  });
+  std::vector<const float*> rows(static_cast<size_t>(m));
+  for (int64_t r = 0; r < m; ++r) rows[static_cast<size_t>(r)] = a + r * lda;
+  IndirectGemm(ks, m, {k}, rows, packed, n, c, ldc);
+}
+
 #else  // no x86 kernels on this architecture: IndirectConvSupported() is false
 
 void IndirectConvForward(ConvIsa, const ConvShape&, const std::vector<const float*>&, const float*,
@@ -412,6 +423,10 @@ void IndirectConvForward(ConvIsa, const ConvShape&, const std::vector<const floa
   throw std::logic_error("indirect conv: not built for this architecture");
 }
 void IndirectConvInputGrad(ConvIsa, const ConvShape&, const float*, const float*, size_t, float*) {
+  throw std::logic_error("indirect conv: not built for this architecture");
+}
+void TiledGemm(ConvIsa, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+               float*, int64_t) {
   throw std::logic_error("indirect conv: not built for this architecture");
 }
 void IndirectConvWeightGrad(ConvIsa, const ConvShape&, const std::vector<const float*>&,

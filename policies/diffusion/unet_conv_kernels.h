@@ -54,4 +54,11 @@ void IndirectConvInputGrad(ConvIsa isa, const ConvShape& shape, const float* dy,
 void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& shape,
                             const std::vector<const float*>& blocks, const float* dy, float* dw);
 
+// c (m, n; row stride ldc) = a (m, k; row stride lda) b (k, n; row stride
+// ldb) with the same tiles: each element one FMA chain over k from 0, like
+// unet_cpu::Gemm's few-row kernel, so a row of c depends on that row of a
+// alone, whatever m, and AVX2 and AVX-512 give the same bits.
+void TiledGemm(ConvIsa isa, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float* c, int64_t ldc);
+
 }  // namespace bcbench::unet_cpu

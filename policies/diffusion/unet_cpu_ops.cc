@@ -498,6 +498,12 @@ void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const fl
       case GemmIsa::kBlasOnly:
         break;
     }
+  } else if (GemmIsaInUse() != GemmIsa::kBlasOnly) {
+    // More rows: packed tiles with the same per-element chain, so a row's
+    // result still depends on that row alone.
+    TiledGemm(GemmIsaInUse() == GemmIsa::kAvx512 ? ConvIsa::kAvx512 : ConvIsa::kAvx2Fma, m, n, k,
+              a, lda, b, ldb, c, ldc);
+    return;
   }
 #endif
   if (const SgemmFn fn = Sgemm()) {

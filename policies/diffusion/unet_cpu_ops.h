@@ -64,14 +64,16 @@ void MishForward(const float* x, float* y, int64_t n);
 // Row-major C (m x n) = A (m x k) * B (k x n), overwriting C. Few rows (a
 // batch-1 forward has 4 to 16) take a register-blocked kernel that streams
 // B once: BLAS would first copy ("pack") all of B, which at so few rows
-// costs as much as the arithmetic. More rows go to the BLAS LibTorch uses.
+// costs as much as the arithmetic. More rows go to TiledGemm's packed tiles
+// (unet_conv_kernels.h) where the CPU has AVX2 or AVX-512, else to BLAS.
 //
 // The few-row kernel computes every element of C the same way whatever its
 // place in the tiling and whichever instruction set runs it: one fused
 // multiply-add chain over k in order, from 0 (c = fma(a_i, b_i, c) for
 // i = 0 .. k-1). So a row's result does not depend on the other rows nor on
 // m, n or the tile it fell in, and AVX2 and AVX-512 machines agree bitwise.
-// BLAS gives no such promise (its blocking depends on the shape).
+// TiledGemm keeps that promise at any m; BLAS gives no such promise (its
+// blocking depends on the shape).
 constexpr int64_t kFewRowsGemmMaxRows = 64;  // Gemm's few-row kernel takes m <= this
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc);

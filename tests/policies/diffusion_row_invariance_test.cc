@@ -192,13 +192,13 @@ TEST(DiffusionRowInvariance, RejectsGeneratorsThatAreNotOnePerRow) {
 TEST(DiffusionRowInvariance, TheAvx2GemmSamplesTheSameRowsAsTheAvx512Gemm) {
   if (!unet_cpu::CpuSupports(GemmIsa::kAvx512)) GTEST_SKIP() << "no AVX-512 on this CPU";
   torch::manual_seed(6);
-  const auto obs = torch::rand({3, 2, kObsDim}) * 2 - 1;
+  const auto obs = torch::rand({7, 2, kObsDim}) * 2 - 1;  // 7 x 16 rows: past the few-row kernel
   for (const auto& c : SamplerCases()) {
     if (c.config.sampler == "ddpm") continue;  // DDIM covers the network
     DiffusionModel model(c.config, kObsDim, kActionDim);
-    const auto avx512 = SampleRows(model, obs, {31, 32, 33});
+    const auto avx512 = SampleRows(model, obs, {31, 32, 33, 34, 35, 36, 37});
     const GemmIsa previous = unet_cpu::ForceGemmIsaForTesting(GemmIsa::kAvx2Fma);
-    const auto avx2 = SampleRows(model, obs, {31, 32, 33});
+    const auto avx2 = SampleRows(model, obs, {31, 32, 33, 34, 35, 36, 37});
     unet_cpu::ForceGemmIsaForTesting(previous);
     EXPECT_TRUE(torch::equal(avx2, avx512)) << c.name;
   }
@@ -240,15 +240,17 @@ torch::Tensor GemmWith(GemmIsa isa, int64_t m, int64_t n, int64_t k, const torch
   return c;
 }
 
-TEST(UnetCpuOps, FewRowGemmIsOneFmaChainPerElementOnAvx2AndAvx512) {
+// Up to kFewRowsGemmMaxRows rows Gemm runs the few-row kernel, above it
+// TiledGemm's packed tiles: both must be the same chain, element by element.
+TEST(UnetCpuOps, GemmIsOneFmaChainPerElementOnAvx2AndAvx512AtAnyRowCount) {
   const auto isas = SupportedFewRowKernels();
   if (isas.empty()) GTEST_SKIP() << "no AVX2+FMA on this CPU: Gemm always calls BLAS";
   torch::Generator gen = at::detail::createCPUGenerator(8);
   int checked = 0;
-  for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 31, 64}) {
+  for (int64_t m : {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 31, 64, 65, 71, 203}) {
     for (int64_t n : {1, 2, 7, 8, 15, 16, 17, 33, 64, 100, 256}) {
       for (int64_t k : {1, 5, 64, 320}) {
-        if (m * n * k > 400000 && !(m == 64 && n == 256)) continue;  // keeps it quick
+        if (m * n * k > 400000 && !(m >= 64 && n == 256)) continue;  // keeps it quick
         const auto a = torch::randn({m, k + 3}, gen);  // lda > k
         const auto b = torch::randn({k, n}, gen);
         const auto chain = FmaChainReference(m, n, k, a.data_ptr<float>(), k + 3,
@@ -277,13 +279,13 @@ TEST(UnetCpuOps, FewRowGemmIsOneFmaChainPerElementOnAvx2AndAvx512) {
 TEST(UnetCpuOps, AGemmRowDoesNotDependOnTheRowsBesideIt) {
   if (SupportedFewRowKernels().empty()) GTEST_SKIP() << "no few-row kernel on this CPU";
   torch::Generator gen = at::detail::createCPUGenerator(9);
-  const int64_t n = 100, k = 77;
-  const auto a = torch::randn({64, k}, gen);
+  const int64_t n = 100, k = 77, rows = 300;  // the whole runs TiledGemm, the parts both kernels
+  const auto a = torch::randn({rows, k}, gen);
   const auto b = torch::randn({k, n}, gen);
   for (GemmIsa isa : SupportedFewRowKernels()) {
-    const auto whole = GemmWith(isa, 64, n, k, a, b);
-    for (int64_t m : {1, 3, 6, 13, 40}) {
-      for (int64_t first : {int64_t{0}, 64 - m}) {
+    const auto whole = GemmWith(isa, rows, n, k, a, b);
+    for (int64_t m : {1, 3, 6, 13, 40, 64, 65, 130}) {
+      for (int64_t first : {int64_t{0}, rows - m, int64_t{37}}) {
         const auto part = GemmWith(isa, m, n, k, a.narrow(0, first, m).contiguous(), b);
         EXPECT_TRUE(torch::equal(part, whole.narrow(0, first, m)))
             << "rows " << first << ".." << first + m;
