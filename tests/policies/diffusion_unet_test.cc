@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <tuple>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -219,9 +220,22 @@ UnetOptions CaseOptions(const ExecutorCase& c) {
   return options;
 }
 
+// Every training path this CPU can take: the indirect conv kernels of each
+// instruction set it has, and the im2col GEMM of CPUs with neither.
 TEST(ConditionalUnet1D, CpuKernelsMatchStandardOpsInValueAndGradient) {
-  for (const auto& c : ExecutorCases()) {
-    ExpectTimeMajorMatchesStandardOps(MakeUnet(CaseOptions(c), 21), c.batch, c.horizon, c.what);
+  using unet_cpu::GemmIsa;
+  const std::vector<std::pair<GemmIsa, std::string>> paths = {
+      {GemmIsa::kAvx512, "indirect AVX-512"},
+      {GemmIsa::kAvx2Fma, "indirect AVX2"},
+      {GemmIsa::kBlasOnly, "im2col GEMM"}};
+  for (const auto& [isa, name] : paths) {
+    if (!unet_cpu::CpuSupports(isa)) continue;
+    const GemmIsa previous = unet_cpu::ForceGemmIsaForTesting(isa);
+    for (const auto& c : ExecutorCases()) {
+      ExpectTimeMajorMatchesStandardOps(MakeUnet(CaseOptions(c), 21), c.batch, c.horizon,
+                                        name + ", " + c.what);
+    }
+    unet_cpu::ForceGemmIsaForTesting(previous);
   }
 }
 
