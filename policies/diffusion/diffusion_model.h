@@ -88,11 +88,13 @@ class DiffusionModel {
   // On the CPU in float32 (the fast path, UnetFastInference, rebuilt when a
   // weight has changed since the last call) row b's result depends only on
   // norm_obs[b] and gens[b]: bitwise the same whatever the batch size, the
-  // other rows and the LibTorch thread count. Each row, or guided
-  // (conditioned, unconditional) pair, runs its whole denoising loop as a
-  // batch of its own; the rows are spread over the LibTorch threads, each
-  // with its own workspace. (The GEMMs also give the same bits on AVX2 and
-  // AVX-512 machines; the other kernels are not checked across machines.)
+  // other rows and the LibTorch thread count. On CPUs with AVX2 or AVX-512
+  // every GEMM of the fast path is row-invariant at any row count
+  // (unet_cpu::Gemm), so the rows run as one batch, sliced over the LibTorch
+  // threads; elsewhere each row, or guided (conditioned, unconditional) pair,
+  // runs its whole denoising loop as a batch of its own, the rows spread over
+  // the threads. (The GEMMs also give the same bits on AVX2 and AVX-512
+  // machines; the other kernels are not checked across machines.)
   // The transformer denoiser on the CPU runs each row (or guided pair) as a
   // batch of its own through the module, inside a parallel region where no
   // kernel is split over threads: the same row independence.
@@ -107,13 +109,12 @@ class DiffusionModel {
   // row's noise depends on gen's state and on the row's place in the batch.
   torch::Tensor Sample(const torch::Tensor& norm_obs, torch::Generator& gen);
 
-  // The whole-batch sampler: `gen` draws the noise of all rows at once and
-  // the rows share every GEMM of the fast path, so a row's numbers depend on
-  // the batch (its size, the other rows, the thread count's slicing).
+  // The whole-batch sampler: `gen` draws the noise of all rows at once, so a
+  // row's noise depends on the batch; where the fast path's GEMMs go to BLAS
+  // (no AVX2), its numbers also depend on the batch's size and slicing.
   // Kept as the speed reference for the per-row sampler (bcbench perf).
-  // With several LibTorch threads and a batch big enough that every layer's
-  // GEMM goes to BLAS anyway, the rows are split into FastPathSlices slices,
-  // each running the whole network on its own thread.
+  // With several LibTorch threads the rows are split into FastPathSlices
+  // slices, each running the whole network on its own thread.
   torch::Tensor SampleWholeBatch(const torch::Tensor& norm_obs, torch::Generator& gen);
 
   // How many slices SampleWholeBatch's fast path runs `rows` rows in at the

@@ -778,8 +778,11 @@ class ConvRowsFunction : public torch::autograd::Function<ConvRowsFunction> {
     CheckCpuFloat(a, "conv input");
     CheckCpuFloat(b, "conv input");
     CheckCpuFloat(w, "conv weight");
+    TORCH_CHECK(a.dim() == 2 && w.dim() == 2 && length > 0 && a.size(0) % length == 0 &&
+                    (!b.defined() || (b.dim() == 2 && b.size(0) == a.size(0))),
+                "unet_cpu: conv inputs must be (B * length, channels) row blocks");
     const auto shape = Shape(a, b, w, length, out_length, stride, offsets);
-    TORCH_CHECK(w.dim() == 2 && w.size(0) == shape.Taps() * shape.InChannels(),
+    TORCH_CHECK(w.size(0) == shape.Taps() * shape.InChannels(),
                 "unet_cpu: conv weight must be (taps * in, out)");
     auto y = torch::empty({shape.batch * out_length, w.size(1)}, a.options());
     IndirectConvForward(Isa(), shape, Blocks(a, b), w.data_ptr<float>(), y.data_ptr<float>());

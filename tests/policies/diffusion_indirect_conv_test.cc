@@ -133,6 +133,22 @@ TEST(IndirectConv, AnInputThatNeedsNoGradientGetsNoneAndTheWeightStillDoes) {
   }
 }
 
+TEST(IndirectConv, RefusesInputsThatAreNotWholeSequencesOrAWeightOfTheWrongDepth) {
+  if (IndirectKernels().empty()) GTEST_SKIP() << "no AVX2 or AVX-512 on this CPU";
+  const std::vector<int64_t> three = {-1, 0, 1};
+  const auto w = torch::randn({3 * 4, 8});
+  EXPECT_THROW(unet_cpu::ConvRows(torch::randn({10, 4}), {}, 4, 4, 1, three, w), c10::Error)
+      << "10 rows are not whole sequences of 4";
+  EXPECT_THROW(
+      unet_cpu::ConvRows(torch::randn({8, 4}), torch::randn({4, 2}), 4, 4, 1, three, w),
+      c10::Error)
+      << "the second block has other rows";
+  EXPECT_THROW(unet_cpu::ConvRows(torch::randn({8, 5}), {}, 4, 4, 1, three, w), c10::Error)
+      << "5 channels x 3 taps is not the weight's 12 rows";
+  EXPECT_EQ(unet_cpu::ConvRows(torch::randn({8, 4}), {}, 4, 4, 1, three, w).sizes(),
+            (std::vector<int64_t>{8, 8}));
+}
+
 TEST(IndirectConv, GivesTheSameBitsAtAnyThreadCountAndForAnyBatchSlice) {
   if (IndirectKernels().empty()) GTEST_SKIP() << "no AVX2 or AVX-512 on this CPU";
   ConvCase c = Cases()[1];
