@@ -404,16 +404,25 @@ void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& s,
                    });
 }
 
-void TiledGemm(ConvIsa isa, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-               const float* b, int64_t ldb, float* c, int64_t ldc) {
+TilePanels PackTilePanels(ConvIsa isa, int64_t k, int64_t n, const float* b, int64_t ldb) {
   const KernelSet& ks = Kernels(isa);
-  const auto packed = PackPanels(ks, k, n, [&](int64_t p, int64_t width, float* dst) {
+  auto data = PackPanels(ks, k, n, [&](int64_t p, int64_t width, float* dst) {
     for (int64_t i = 0; i < k; ++i)
       std::copy_n(b + i * ldb + p * ks.panel, width, dst + i * ks.panel);
   });
+  return {isa, k, n, std::move(data)};
+}
+
+void TiledGemm(const TilePanels& b, int64_t m, const float* a, int64_t lda, float* c,
+               int64_t ldc) {
   std::vector<const float*> rows(static_cast<size_t>(m));
   for (int64_t r = 0; r < m; ++r) rows[static_cast<size_t>(r)] = a + r * lda;
-  IndirectGemm(ks, m, {k}, rows, packed, n, c, ldc);
+  IndirectGemm(Kernels(b.isa), m, {b.k}, rows, b.data, b.n, c, ldc);
+}
+
+void TiledGemm(ConvIsa isa, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float* c, int64_t ldc) {
+  TiledGemm(PackTilePanels(isa, k, n, b, ldb), m, a, lda, c, ldc);
 }
 
 #else  // no x86 kernels on this architecture: IndirectConvSupported() is false
@@ -427,6 +436,12 @@ void IndirectConvInputGrad(ConvIsa, const ConvShape&, const float*, const float*
 }
 void TiledGemm(ConvIsa, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
                float*, int64_t) {
+  throw std::logic_error("indirect conv: not built for this architecture");
+}
+TilePanels PackTilePanels(ConvIsa, int64_t, int64_t, const float*, int64_t) {
+  throw std::logic_error("indirect conv: not built for this architecture");
+}
+void TiledGemm(const TilePanels&, int64_t, const float*, int64_t, float*, int64_t) {
   throw std::logic_error("indirect conv: not built for this architecture");
 }
 void IndirectConvWeightGrad(ConvIsa, const ConvShape&, const std::vector<const float*>&,

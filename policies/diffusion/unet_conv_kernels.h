@@ -61,4 +61,17 @@ void IndirectConvWeightGrad(ConvIsa isa, const ConvShape& shape,
 void TiledGemm(ConvIsa isa, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
                const float* b, int64_t ldb, float* c, int64_t ldc);
 
+// b (k, n; row stride ldb) in the column panels the tiles read, packed once
+// for many products with the same b (the inference path's weights): the
+// TiledGemm above packs b on every call.
+struct TilePanels {
+  ConvIsa isa = ConvIsa::kAvx512;
+  int64_t k = 0, n = 0;
+  std::vector<float> data;
+};
+TilePanels PackTilePanels(ConvIsa isa, int64_t k, int64_t n, const float* b, int64_t ldb);
+// c (m, b.n) = a (m, b.k) b, the same bits as TiledGemm with b unpacked.
+void TiledGemm(const TilePanels& b, int64_t m, const float* a, int64_t lda, float* c,
+               int64_t ldc);
+
 }  // namespace bcbench::unet_cpu

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include <dlfcn.h>
@@ -456,7 +457,12 @@ GemmIsa DetectGemmIsa() { return GemmIsa::kBlasOnly; }
 #endif  // BCBENCH_X86
 
 std::atomic<GemmIsa>& GemmIsaSetting() {
-  static std::atomic<GemmIsa> isa{DetectGemmIsa()};
+  static std::atomic<GemmIsa> isa{[] {  // TEMP-AB
+    const char* f = std::getenv("BCB_FORCE_ISA");
+    if (f && std::string(f) == "blas") return GemmIsa::kBlasOnly;
+    if (f && std::string(f) == "avx2") return GemmIsa::kAvx2Fma;
+    return DetectGemmIsa();
+  }()};
   return isa;
 }
 
@@ -483,6 +489,50 @@ GemmIsa ForceGemmIsaForTesting(GemmIsa isa) {
   return GemmIsaSetting().exchange(isa);
 }
 
+namespace {
+
+// The tiled kernels' instruction set when Gemm runs them (more than
+// kFewRowsGemmMaxRows rows on an AVX2 or AVX-512 CPU), else none.
+std::optional<ConvIsa> TiledIsaInUse() {
+  switch (GemmIsaInUse()) {
+    case GemmIsa::kAvx512:
+      return ConvIsa::kAvx512;
+    case GemmIsa::kAvx2Fma:
+      return ConvIsa::kAvx2Fma;
+    case GemmIsa::kBlasOnly:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+GemmWeight::GemmWeight(int64_t k, int64_t n, std::vector<float> row_major)
+    : k_(k), n_(n), b_(std::move(row_major)) {
+  if (static_cast<int64_t>(b_.size()) != k * n) {
+    throw std::invalid_argument("GemmWeight: the matrix does not have k * n elements");
+  }
+  if (const auto isa = TiledIsaInUse()) panels_ = PackTilePanels(*isa, k, n, b_.data(), n);
+}
+
+const TilePanels* GemmWeight::Panels(ConvIsa isa) const {
+  return panels_ && panels_->isa == isa ? &*panels_ : nullptr;
+}
+
+void Gemm(int64_t m, const float* a, int64_t lda, const GemmWeight& b, float* c, int64_t ldc) {
+  if (m > kFewRowsGemmMaxRows && b.n() > 0) {
+    // A test may have switched the kernels since b was packed: then b's
+    // panels do not apply and the plain Gemm packs them again.
+    if (const auto isa = TiledIsaInUse()) {
+      if (const TilePanels* panels = b.Panels(*isa)) {
+        TiledGemm(*panels, m, a, lda, c, ldc);
+        return;
+      }
+    }
+  }
+  Gemm(m, b.n(), b.k(), a, lda, b.data(), b.n(), c, ldc);
+}
+
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
@@ -501,8 +551,7 @@ void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const fl
   } else if (GemmIsaInUse() != GemmIsa::kBlasOnly) {
     // More rows: packed tiles with the same per-element chain, so a row's
     // result still depends on that row alone.
-    TiledGemm(GemmIsaInUse() == GemmIsa::kAvx512 ? ConvIsa::kAvx512 : ConvIsa::kAvx2Fma, m, n, k,
-              a, lda, b, ldb, c, ldc);
+    TiledGemm(*TiledIsaInUse(), m, n, k, a, lda, b, ldb, c, ldc);
     return;
   }
 #endif
@@ -824,9 +873,7 @@ class ConvRowsFunction : public torch::autograd::Function<ConvRowsFunction> {
   }
 
  private:
-  static ConvIsa Isa() {
-    return GemmIsaInUse() == GemmIsa::kAvx512 ? ConvIsa::kAvx512 : ConvIsa::kAvx2Fma;
-  }
+  static ConvIsa Isa() { return *TiledIsaInUse(); }
   static ConvShape Shape(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& w,
                          int64_t length, int64_t out_length, int64_t stride,
                          const std::vector<int64_t>& offsets) {

@@ -9,9 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <torch/torch.h>
+
+#include "policies/diffusion/unet_conv_kernels.h"
 
 namespace bcbench::unet_cpu {
 
@@ -77,6 +80,30 @@ void MishForward(const float* x, float* y, int64_t n);
 constexpr int64_t kFewRowsGemmMaxRows = 64;  // Gemm's few-row kernel takes m <= this
 void Gemm(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float* c, int64_t ldc);
+
+// A B matrix (k, n) that many GEMMs read, such as an inference path's conv
+// weight: kept row-major for the few-row kernel and BLAS and, where the tiled
+// kernels run, also in their panels, packed once at construction (Gemm above
+// packs B on every call of more than kFewRowsGemmMaxRows rows, which at
+// evaluation's row counts cost a sixth of the time).
+class GemmWeight {
+ public:
+  GemmWeight() = default;
+  GemmWeight(int64_t k, int64_t n, std::vector<float> row_major);
+  int64_t k() const { return k_; }
+  int64_t n() const { return n_; }
+  const float* data() const { return b_.data(); }
+  // The panels when they were packed for `isa`, else null.
+  const TilePanels* Panels(ConvIsa isa) const;
+
+ private:
+  int64_t k_ = 0, n_ = 0;
+  std::vector<float> b_;
+  std::optional<TilePanels> panels_;  // for the kernels in use at construction
+};
+// C (m x b.n(), row stride ldc) = A (m x b.k(), row stride lda) * b: the same
+// kernels and bits as Gemm with b unpacked.
+void Gemm(int64_t m, const float* a, int64_t lda, const GemmWeight& b, float* c, int64_t ldc);
 
 // Which few-row kernel Gemm runs: AVX-512 where the CPU has avx512f, else
 // AVX2 with FMA where it has both, else none (every Gemm goes to BLAS).

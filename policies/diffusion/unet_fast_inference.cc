@@ -39,15 +39,17 @@ UnetFastInference::Conv UnetFastInference::PackConv(const torch::nn::Conv1dImpl&
   packed.out = static_cast<int>(weight.size(0));
   packed.in = static_cast<int>(weight.size(1));
   packed.taps = static_cast<int>(weight.size(2));
-  packed.w.resize(static_cast<size_t>(packed.taps) * packed.in * packed.out);
+  std::vector<float> w(static_cast<size_t>(packed.taps) * packed.in * packed.out);
   const auto a = weight.accessor<float, 3>();
   for (int j = 0; j < packed.taps; ++j) {
     for (int c = 0; c < packed.in; ++c) {
       for (int o = 0; o < packed.out; ++o) {
-        packed.w[(static_cast<size_t>(j) * packed.in + c) * packed.out + o] = a[o][c][j];
+        w[(static_cast<size_t>(j) * packed.in + c) * packed.out + o] = a[o][c][j];
       }
     }
   }
+  packed.w = unet_cpu::GemmWeight(static_cast<int64_t>(packed.taps) * packed.in, packed.out,
+                                  std::move(w));
   packed.bias = ToVector(conv.bias);
   return packed;
 }
@@ -81,13 +83,14 @@ UnetFastInference::Upsample UnetFastInference::PackUpsample(
     conv.in = in;
     conv.out = out;
     conv.taps = 2;
-    conv.w.resize(static_cast<size_t>(2) * in * out);
+    std::vector<float> packed(static_cast<size_t>(2) * in * out);
     for (int c = 0; c < in; ++c) {
       for (int o = 0; o < out; ++o) {
-        conv.w[static_cast<size_t>(c) * out + o] = a[c][o][first];
-        conv.w[(static_cast<size_t>(in) + c) * out + o] = a[c][o][second];
+        packed[static_cast<size_t>(c) * out + o] = a[c][o][first];
+        packed[(static_cast<size_t>(in) + c) * out + o] = a[c][o][second];
       }
     }
+    conv.w = unet_cpu::GemmWeight(int64_t{2} * in, out, std::move(packed));
     conv.bias = ToVector(upsample.bias);
     return conv;
   };
@@ -190,8 +193,7 @@ int UnetFastInference::Im2Col(UnetFastWorkspace& ws, const std::vector<Source>& 
 
 void UnetFastInference::ConvRows(const Conv& conv, int rows, const float* col, int lda,
                                  float* output, int ldc) {
-  Gemm(rows, conv.out, static_cast<int64_t>(conv.taps) * conv.in, col, lda, conv.w.data(),
-       conv.out, output, ldc);
+  Gemm(rows, col, lda, conv.w, output, ldc);
   for (int r = 0; r < rows; ++r) {
     for (int c = 0; c < conv.out; ++c) output[static_cast<size_t>(r) * ldc + c] += conv.bias[c];
   }
@@ -226,7 +228,7 @@ void UnetFastInference::RunResBlock(UnetFastWorkspace& ws, const ResBlock& block
   int width = Im2Col(ws, input, length, length, 1, offsets);
   Ensure(ws.h_, static_cast<int64_t>(rows) * out);
   Ensure(ws.r_, static_cast<int64_t>(rows) * out);
-  Gemm(rows, out, width, ws.col_.data(), width, block.conv1.w.data(), out, ws.h_.data(), out);
+  Gemm(rows, ws.col_.data(), width, block.conv1.w, ws.h_.data(), out);
   // The residual reads the block input, which is the centre tap of these
   // im2col rows (already concatenated when the input is [x, skip]).
   const float* centre = ws.col_.data() + (block.conv1.taps / 2) * block.conv1.in;
@@ -246,7 +248,7 @@ void UnetFastInference::RunResBlock(UnetFastWorkspace& ws, const ResBlock& block
   NormMish(ws, ws.h_.data(), block.conv1, block.norm1, length, block.film_offset, nullptr,
            ws.h_.data());
   width = Im2Col(ws, {{ws.h_.data(), out}}, length, length, 1, offsets);
-  Gemm(rows, out, width, ws.col_.data(), width, block.conv2.w.data(), out, ws.h_.data(), out);
+  Gemm(rows, ws.col_.data(), width, block.conv2.w, ws.h_.data(), out);
   NormMish(ws, ws.h_.data(), block.conv2, block.norm2, length, -1, residual, output);
 }
 
@@ -338,8 +340,7 @@ torch::Tensor UnetFastInference::Forward(const torch::Tensor& sample, int t,
         const int col_width = Im2Col(ws, {{current, stage.in_channels}}, length, length, 1,
                                      SameOffsets(stage.kernel));
         Ensure(ws.h_, static_cast<int64_t>(rows) * out);
-        Gemm(rows, out, col_width, ws.col_.data(), col_width, block.conv.w.data(), out,
-             ws.h_.data(), out);
+        Gemm(rows, ws.col_.data(), col_width, block.conv.w, ws.h_.data(), out);
         NormMish(ws, ws.h_.data(), block.conv, block.norm, length, -1, nullptr, output);
         break;
       }

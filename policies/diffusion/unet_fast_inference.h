@@ -33,6 +33,7 @@
 #include <torch/torch.h>
 
 #include "policies/diffusion/conditional_unet1d.h"
+#include "policies/diffusion/unet_cpu_ops.h"
 
 namespace bcbench {
 
@@ -76,7 +77,8 @@ class UnetFastInference {
  private:
   struct Conv {  // out(rows, out) = im2col(rows, taps * in) * w(taps * in, out) + bias
     int in = 0, out = 0, taps = 0;
-    std::vector<float> w, bias;
+    unet_cpu::GemmWeight w;  // (taps * in, out), tap-major
+    std::vector<float> bias;
   };
   struct Norm {
     int groups = 0;

@@ -294,6 +294,42 @@ TEST(UnetCpuOps, AGemmRowDoesNotDependOnTheRowsBesideIt) {
   }
 }
 
+// GemmWeight packs the tiles' panels once; Gemm with it must give the bits of
+// Gemm with the plain matrix, at every row count (few-row kernel, tiles) and
+// also when the kernels in use changed after the packing (BLAS forced: the
+// panels must be ignored).
+TEST(UnetCpuOps, AWeightPackedOnceGivesTheBitsOfPackingOnEveryCall) {
+  std::vector<GemmIsa> isas = SupportedFewRowKernels();
+  isas.push_back(GemmIsa::kBlasOnly);
+  torch::Generator gen = at::detail::createCPUGenerator(10);
+  int checked = 0;
+  for (int64_t m : {1, 16, 64, 65, 200, 801}) {
+    for (int64_t n : {7, 64, 100}) {
+      const int64_t k = 5 * 48;
+      const auto a = torch::randn({m, k + 3}, gen);
+      const auto b = torch::randn({k, n}, gen);
+      for (GemmIsa packed_for : isas) {
+        const GemmIsa previous = unet_cpu::ForceGemmIsaForTesting(packed_for);
+        const unet_cpu::GemmWeight weight(
+            k, n, std::vector<float>(b.data_ptr<float>(), b.data_ptr<float>() + k * n));
+        unet_cpu::ForceGemmIsaForTesting(previous);
+        for (GemmIsa run_with : isas) {
+          const auto expected = GemmWith(run_with, m, n, k, a, b);
+          auto c = torch::full({m, n + 5}, 7.0f);
+          const GemmIsa before = unet_cpu::ForceGemmIsaForTesting(run_with);
+          unet_cpu::Gemm(m, a.data_ptr<float>(), k + 3, weight, c.data_ptr<float>(), n + 5);
+          unet_cpu::ForceGemmIsaForTesting(before);
+          EXPECT_TRUE(torch::equal(c, expected))
+              << m << "x" << n << "x" << k << " packed for " << static_cast<int>(packed_for)
+              << ", run with " << static_cast<int>(run_with);
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GE(checked, 18);
+}
+
 TEST(UnetCpuOps, ForcingAKernelTheCpuLacksThrows) {
   EXPECT_NO_THROW(unet_cpu::ForceGemmIsaForTesting(unet_cpu::GemmIsaInUse()));
   if (!unet_cpu::CpuSupports(GemmIsa::kAvx512)) {
