@@ -413,8 +413,7 @@ TilePanels PackTilePanels(ConvIsa isa, int64_t k, int64_t n, const float* b, int
   return {isa, k, n, std::move(data)};
 }
 
-void TiledGemm(const TilePanels& b, int64_t m, const float* a, int64_t lda, float* c,
-               int64_t ldc) {
+void TiledGemm(const TilePanels& b, int64_t m, const float* a, int64_t lda, float* c, int64_t ldc) {
   std::vector<const float*> rows(static_cast<size_t>(m));
   for (int64_t r = 0; r < m; ++r) rows[static_cast<size_t>(r)] = a + r * lda;
   IndirectGemm(Kernels(b.isa), m, {b.k}, rows, b.data, b.n, c, ldc);

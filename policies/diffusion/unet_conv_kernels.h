@@ -71,7 +71,6 @@ struct TilePanels {
 };
 TilePanels PackTilePanels(ConvIsa isa, int64_t k, int64_t n, const float* b, int64_t ldb);
 // c (m, b.n) = a (m, b.k) b, the same bits as TiledGemm with b unpacked.
-void TiledGemm(const TilePanels& b, int64_t m, const float* a, int64_t lda, float* c,
-               int64_t ldc);
+void TiledGemm(const TilePanels& b, int64_t m, const float* a, int64_t lda, float* c, int64_t ldc);
 
 }  // namespace bcbench::unet_cpu
