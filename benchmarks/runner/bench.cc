@@ -124,6 +124,42 @@ bool InShard(const CellSpec& cell, int shard_index, int shard_count) {
   return static_cast<int>(cell.index % static_cast<size_t>(shard_count)) == shard_index - 1;
 }
 
+double BenchEta::Fraction(int64_t step, int64_t steps) {
+  if (steps <= 0) return 0;
+  return kTrainingShare *
+         std::clamp(static_cast<double>(step) / static_cast<double>(steps), 0.0, 1.0);
+}
+
+void BenchEta::Started(const std::string& id, double fraction) {
+  running_.push_back({id, fraction, fraction});
+}
+
+void BenchEta::Progress(const std::string& id, double fraction) {
+  for (Cell& c : running_) {
+    if (c.id == id) c.now = std::max(c.now, fraction);
+  }
+}
+
+void BenchEta::Finished(const std::string& id) {
+  for (auto it = running_.begin(); it != running_.end(); ++it) {
+    if (it->id == id) {
+      finished_here_ += 1 - it->at_start;
+      running_.erase(it);
+      return;
+    }
+  }
+}
+
+double BenchEta::Seconds(double elapsed_s, size_t not_started) const {
+  double done = finished_here_, left = static_cast<double>(not_started);
+  for (const Cell& c : running_) {
+    done += c.now - c.at_start;
+    left += 1 - c.now;
+  }
+  if (done < 0.05) return -1;
+  return elapsed_s * left / done;
+}
+
 BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
   const BenchPaths paths(o.out);
   CheckWritableFile("--out", o.out + "/manifest.json");
@@ -200,7 +236,8 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
   const StopSignals stop_signals;
   const auto start = Clock::now();
   std::vector<RunningCell> running;
-  size_t next = 0, finished_here = 0;
+  size_t next = 0;
+  BenchEta eta;
   auto last_report = Clock::time_point{};
   while (next < pending.size() || !running.empty()) {
     if (g_stop_signal != 0) {
@@ -225,6 +262,9 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
                                    o.device, std::string("--cell"), cell->id}) {
         argv.push_back(a);
       }
+      const auto resumed_at = LastTrainLogRow(paths.TrainDir(cell->id));
+      eta.Started(cell->id,
+                  resumed_at ? BenchEta::Fraction(resumed_at->step, cell->run.train_steps) : 0.0);
       running.push_back({cell, StartChild(argv, paths.LogFile(cell->id))});
       event(fmt::format("cell {} started (log {})", cell->id, paths.LogFile(cell->id)));
       changed = true;
@@ -236,7 +276,7 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
         continue;
       }
       const CellSpec& cell = *it->cell;
-      ++finished_here;
+      eta.Finished(cell.id);
       if (*status == 0 && std::filesystem::exists(paths.DoneFile(cell.id))) {
         ++result.ran;
         event(fmt::format("cell {} done:{}", cell.id, CellSummary(paths, cell.id)));
@@ -257,9 +297,6 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
       p.done = result.skipped + result.ran;
       p.failed = result.failed.size();
       p.elapsed_s = std::chrono::duration<double>(now - start).count();
-      // Work units: a finished cell is 1, a running one its training fraction
-      // (training is most of a cell's time).
-      double units = static_cast<double>(finished_here);
       for (const auto& r : running) {
         BenchProgress::Running rp;
         rp.id = r.cell->id;
@@ -269,12 +306,10 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
           rp.loss = row->loss;
         }
         rp.evaluating = rp.step >= rp.steps;
-        units += 0.9 * static_cast<double>(rp.step) / static_cast<double>(std::max<int64_t>(1, rp.steps));
+        eta.Progress(rp.id, BenchEta::Fraction(rp.step, rp.steps));
         p.running.push_back(rp);
       }
-      if (units > 0.05) {
-        p.eta_s = p.elapsed_s * (static_cast<double>(pending.size()) - units) / units;
-      }
+      p.eta_s = eta.Seconds(p.elapsed_s, pending.size() - next);
       o.on_progress(p);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

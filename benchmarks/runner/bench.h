@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -37,6 +38,35 @@ struct BenchProgress {
   std::vector<Running> running;
   double elapsed_s = 0;
   double eta_s = -1;     // -1: not known yet
+};
+
+// The ETA of a run: each cell is one unit of work, 0.9 of it its training
+// (by steps) and the rest its evaluation. The rate is the units done by this
+// process over its elapsed time; what a resumed cell had done before this
+// process started counts neither toward the rate nor as work left, so a run
+// resumed near the end of its cells' training does not report a rate it
+// never had.
+class BenchEta {
+ public:
+  static constexpr double kTrainingShare = 0.9;
+  // A cell's done fraction from its training step (a finished training: 0.9).
+  static double Fraction(int64_t step, int64_t steps);
+
+  // A cell starts (or resumes) with `fraction` of it already done.
+  void Started(const std::string& id, double fraction);
+  void Progress(const std::string& id, double fraction);
+  void Finished(const std::string& id);
+  // Seconds left with `not_started` cells still to start, or -1 while this
+  // process has done too little (under 0.05 units) to tell.
+  double Seconds(double elapsed_s, size_t not_started) const;
+
+ private:
+  struct Cell {
+    std::string id;
+    double at_start = 0, now = 0;
+  };
+  std::vector<Cell> running_;
+  double finished_here_ = 0;  // units the finished cells did in this process
 };
 
 struct BenchOptions {
