@@ -8,8 +8,8 @@
 //   so a convolution is one GEMM of contiguous row copies (im2col of whole
 //   rows) against weights packed once; at a few rows the GEMM is a
 //   register-tiled AVX-512 or AVX2 kernel (BLAS would re-pack the weights
-//   per call), at more rows the same kind of tiles over packed panels
-//   (unet_cpu::Gemm), with the same bits per row;
+//   per call), at more rows the same kind of tiles over column panels that
+//   are also packed once (unet_cpu::GemmWeight), with the same bits per row;
 // - bias, GroupNorm, Mish, FiLM and the residual add are one pass per block;
 // - FiLM is linear in Mish(cond) = [Mish(step embedding), Mish(obs)]: the
 //   step part is tabulated for every timestep at construction and the
