@@ -457,12 +457,7 @@ GemmIsa DetectGemmIsa() { return GemmIsa::kBlasOnly; }
 #endif  // BCBENCH_X86
 
 std::atomic<GemmIsa>& GemmIsaSetting() {
-  static std::atomic<GemmIsa> isa{[] {  // TEMP-AB
-    const char* f = std::getenv("BCB_FORCE_ISA");
-    if (f && std::string(f) == "blas") return GemmIsa::kBlasOnly;
-    if (f && std::string(f) == "avx2") return GemmIsa::kAvx2Fma;
-    return DetectGemmIsa();
-  }()};
+  static std::atomic<GemmIsa> isa{DetectGemmIsa()};
   return isa;
 }
 
