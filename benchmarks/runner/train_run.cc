@@ -258,8 +258,8 @@ TrainRunResult RunTraining(const TrainRunSpec& spec) {
                "checkpoint {}",
                result.train.start_step, result.train.end_step, result.train.seconds,
                result.train.samples_per_s, result.train.first_loss, result.train.last_loss,
-               result.train.valid_loss >= 0
-                   ? fmt::format(", valid loss {:.4f}", result.train.valid_loss)
+               result.train.valid_loss
+                   ? fmt::format(", valid loss {:.4f}", *result.train.valid_loss)
                    : "",
                ckpt);
   return result;

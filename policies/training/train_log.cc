@@ -17,8 +17,7 @@ std::string Line(const TrainLogRow& r) {
     return v ? fmt::format("{:.6g}", *v) : std::string();
   };
   return fmt::format("{},{:.6g},{:.6g},{},{},{},{:.1f}\n", r.step, r.loss, r.lr,
-                     r.valid_loss >= 0 ? fmt::format("{:.6g}", r.valid_loss) : "",
-                     optional(r.eval_success), optional(r.eval_score), r.elapsed_s);
+                     optional(r.valid_loss), optional(r.eval_success), optional(r.eval_score), r.elapsed_s);
 }
 
 // A number filling the whole field, or nullopt for an empty field; anything
@@ -68,7 +67,7 @@ std::vector<TrainLogRow> ReadTrainLog(const std::string& path) {
       r.step = static_cast<int64_t>(Number(f[0]).value());
       r.loss = Number(f[1]).value();
       r.lr = Number(f[2]).value();
-      r.valid_loss = Number(f[3]).value_or(-1.0);
+      r.valid_loss = Number(f[3]);
       r.eval_success = Number(f[4]);
       r.eval_score = Number(f[5]);
       r.elapsed_s = Number(f[6]).value();

@@ -11,14 +11,14 @@
 
 namespace bcbench {
 
-// The mean loss over the interval that ends at `step`; valid_loss < 0 and
-// empty evals where that step had none.
+// The mean loss over the interval that ends at `step`; no valid_loss and no
+// evals where that step had none (a validation loss may be negative: a
+// mixture's negative log-likelihood).
 struct TrainLogRow {
   int64_t step = 0;
   double loss = 0;
   double lr = 0;
-  double valid_loss = -1;
-  std::optional<double> eval_success, eval_score;
+  std::optional<double> valid_loss, eval_success, eval_score;
   double elapsed_s = 0;
 };
 

@@ -136,11 +136,11 @@ torch::Tensor OptimizerStep(torch::optim::Optimizer& optimizer, const PreparedLo
   return total;
 }
 
-double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
-                      int64_t max_windows) {
+std::optional<double> ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid,
+                                     int64_t batch_size, int64_t max_windows) {
   torch::NoGradGuard no_grad;
   const size_t n = valid.size();
-  if (n == 0) return -1;
+  if (n == 0) return std::nullopt;
   const size_t count = std::min<size_t>(n, static_cast<size_t>(max_windows));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(12345);
   const size_t obs_size = static_cast<size_t>(valid.horizons().obs) * valid.obs_dim();
@@ -281,13 +281,13 @@ TrainResult Train(TrainablePolicy& policy, const SequenceSampler& train,
       if (first_interval) result.first_loss = row.loss;
       first_interval = false;
       result.last_loss = row.loss;
-      if (row.valid_loss >= 0) result.valid_loss = row.valid_loss;
+      if (row.valid_loss) result.valid_loss = row.valid_loss;
       const double run_seconds = std::chrono::duration<double>(Clock::now() - start).count();
       const double rate = (step - result.start_step) * opt.batch_size / std::max(run_seconds, 1e-9);
       const double eta = (total_steps - step) * opt.batch_size / std::max(rate, 1e-9);
       spdlog::info("step {}/{}  loss {:.4f}  lr {:.2e}  {:.0f} samples/s  ETA {:.0f}s{}{}", step,
                    total_steps, row.loss, lr, rate, eta,
-                   row.valid_loss >= 0 ? fmt::format("  valid {:.4f}", row.valid_loss) : "",
+                   row.valid_loss ? fmt::format("  valid {:.4f}", *row.valid_loss) : "",
                    eval.empty() ? "" : "  eval " + eval.dump());
       log.push_back(row);
       // Appended (a long run logs thousands of rows; rewriting them all at

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -31,7 +32,8 @@ struct TrainResult {
   int64_t end_step = 0;
   double first_loss = 0;   // mean over the first logging interval of this run
   double last_loss = 0;    // mean over the last logging interval
-  double valid_loss = -1;  // at the end, with the EMA weights; -1 without a valid split
+  // The last one, with the EMA weights; none without a valid split.
+  std::optional<double> valid_loss;
   double seconds = 0;
   double samples_per_s = 0;
 };
@@ -66,11 +68,12 @@ constexpr int64_t kMinRowsPerSlice = 32;
 int DataParallelSlices(const PreparedLoss& loss);
 
 // Validation loss: mean loss over (up to) `max_windows` evenly spread windows
-// with a fixed noise seed, so it is comparable across steps.
+// with a fixed noise seed, so it is comparable across steps; none when
+// `valid` has no window.
 // The optimiser `training` names over the policy's parameter groups.
 std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(TrainablePolicy& policy);
 
-double ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid, int64_t batch_size,
-                      int64_t max_windows = 2048);
+std::optional<double> ValidationLoss(TrainablePolicy& policy, const SequenceSampler& valid,
+                                     int64_t batch_size, int64_t max_windows = 2048);
 
 }  // namespace bcbench

@@ -215,6 +215,7 @@ TEST(TrainLog, AppendedRowsReadBackAndATornTailIsDropped) {
     rows[i].elapsed_s = 12.5 * static_cast<double>(i);
   }
   rows[1].valid_loss = 0.25;
+  rows[2].valid_loss = -5.25;  // a mixture's negative log-likelihood
   rows[2].eval_success = 0.4;
   rows[2].eval_score = 0.625;
   {
@@ -226,8 +227,9 @@ TEST(TrainLog, AppendedRowsReadBackAndATornTailIsDropped) {
   auto read = ReadTrainLog(path);
   ASSERT_EQ(read.size(), 3u);
   EXPECT_TRUE(TrainLogHolds(path, rows));
-  EXPECT_EQ(read[1].valid_loss, 0.25);
-  EXPECT_LT(read[0].valid_loss, 0);
+  EXPECT_EQ(read[1].valid_loss.value_or(-1), 0.25);
+  EXPECT_EQ(read[2].valid_loss.value_or(1), -5.25) << "a negative validation loss is a value";
+  EXPECT_FALSE(read[0].valid_loss.has_value());
   EXPECT_FALSE(read[1].eval_success.has_value());
   EXPECT_EQ(read[2].eval_success.value_or(-1), 0.4);
   EXPECT_EQ(read[2].eval_score.value_or(-1), 0.625);
