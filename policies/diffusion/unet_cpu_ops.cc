@@ -957,7 +957,7 @@ torch::Tensor Im2Col(const torch::Tensor& a, const torch::Tensor& b, int64_t len
                                offsets);
 }
 
-bool IndirectConvSupported() { return GemmIsaInUse() != GemmIsa::kBlasOnly; }
+bool IndirectConvSupported() { return TiledIsaInUse().has_value(); }
 
 torch::Tensor ConvRows(const torch::Tensor& a, const torch::Tensor& b, int64_t length,
                        int64_t out_length, int64_t stride, const std::vector<int64_t>& offsets,
