@@ -26,7 +26,7 @@ void AddQuickstartCommand(CLI::App& app, CommandActions& actions, const GlobalOp
       "quickstart",
       "The main job: runs the `quick` suite (every env x every policy, CPU-sized models, one "
       "training seed, 50 held-out evaluation episodes, Push-T probe rollouts; budgets from "
-      "measured learning curves, about 10 hours on 2 cores) through `bcbench bench`, then `bcbench report`, and prints the main table "
+      "measured learning curves, about 6 hours on 2 cores) through `bcbench bench`, then `bcbench report`, and prints the main table "
       "(success and score with 95% intervals, mode JSD, stall and stuck rates). Resumable: "
       "run it again to continue. `--suite preview` is a one-hour look (a twelfth of the budget, "
       "methods not converged); `--suite smoke` a few minutes through every path.");

@@ -11,6 +11,7 @@
 
 #include "benchmarks/metrics/cell_metrics.h"
 #include "benchmarks/metrics/demo_reference.h"
+#include "benchmarks/runner/bench_outputs.h"
 #include "benchmarks/runner/eval_run.h"
 #include "benchmarks/runner/train_run.h"
 #include "datasets/atomic_file.h"
@@ -212,6 +213,9 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
   done["probe_wall_s"] = probe_wall;
   done["episodes"] = result.rows.size();
   done["threads"] = TorchThreads();
+  done["git_commit"] = GitCommit();
+  done["cpu"] = CpuModelName();
+  done["finished"] = NowUtc();
   done["metrics"] = nlohmann::json::array();
   for (const auto& m : metrics) {
     done["metrics"].push_back(

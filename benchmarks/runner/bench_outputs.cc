@@ -42,18 +42,6 @@ std::string CommandLine(const std::string& command) {
   return out;
 }
 
-// The source tree's commit, "+dirty" when tracked files differ from it;
-// "unknown" outside a git checkout.
-std::string GitCommit() {
-  const std::string git = fmt::format("git -C '{}'", BCBENCH_SOURCE_DIR);
-  const std::string commit = CommandLine(git + " rev-parse HEAD");
-  if (commit.empty()) return "unknown";
-  const bool dirty = !CommandLine(git + " status --porcelain --untracked-files=no").empty();
-  return dirty ? commit + "+dirty" : commit;
-}
-
-std::string NowUtc() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
-
 // A cell's data lines (the header checked and dropped), each prefixed.
 std::string PrefixedLines(const std::string& path, const std::string& header,
                           const std::string& prefix) {
@@ -76,6 +64,18 @@ std::string MetricText(const nlohmann::json& v) {
 }
 
 }  // namespace
+
+// The source tree's commit, "+dirty" when tracked files differ from it;
+// "unknown" outside a git checkout.
+std::string GitCommit() {
+  const std::string git = fmt::format("git -C '{}'", BCBENCH_SOURCE_DIR);
+  const std::string commit = CommandLine(git + " rev-parse HEAD");
+  if (commit.empty()) return "unknown";
+  const bool dirty = !CommandLine(git + " status --porcelain --untracked-files=no").empty();
+  return dirty ? commit + "+dirty" : commit;
+}
+
+std::string NowUtc() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 
 bool WriteFileIfChanged(const std::string& path, const std::string& content) {
   const auto current = ReadFileText(path);
@@ -113,16 +113,24 @@ void WriteSuiteOutputs(const Suite& suite, const BenchPaths& paths,
     nlohmann::json entry = CellKeyJson(cell);
     entry["demos"] = cell.demos.Hash();
     entry["status"] = done ? "done" : "pending";
+    if (!done) {
+      manifest_cells.push_back(std::move(entry));
+      continue;
+    }
+    std::ifstream in(paths.DoneFile(cell.id));
+    nlohmann::json d = nlohmann::json::parse(in);
+    // Where and from which source the cell ran: shards and resumed runs can
+    // come from other machines or sessions.
+    for (const char* key : {"git_commit", "cpu", "finished"}) {
+      if (d.contains(key)) entry[key] = d.at(key);
+    }
     manifest_cells.push_back(std::move(entry));
-    if (!done) continue;
     episodes += PrefixedLines(paths.EpisodesFile(cell.id), episode_header,
                               fmt::format("{},{},{},{},{},", suite.name, cell.id, cell.experiment,
                                           cell.VariantText(), cell.train_seed));
     if (std::filesystem::exists(paths.ProbeFile(cell.id))) {
       probe += PrefixedLines(paths.ProbeFile(cell.id), probe_header, "");
     }
-    std::ifstream in(paths.DoneFile(cell.id));
-    nlohmann::json d = nlohmann::json::parse(in);
     for (const auto& m : d.at("metrics")) {
       const std::string name = m.at("name").get<std::string>();
       if (std::find(metric_names.begin(), metric_names.end(), name) == metric_names.end()) {

@@ -31,4 +31,11 @@ bool WriteFileIfChanged(const std::string& path, const std::string& content);
 // "AMD EPYC 9B45" from /proc/cpuinfo; "" where there is none.
 std::string CpuModelName();
 
+// The source tree's commit at run time, "+dirty" when tracked files differ
+// from it; "unknown" outside a git checkout.
+std::string GitCommit();
+
+// The current time, "2026-11-28T15:39:25Z".
+std::string NowUtc();
+
 }  // namespace bcbench

@@ -13,10 +13,15 @@
 # OUT/summary.csv     one row per method: steps, CPU and wall seconds, the
 #                     summary line of its evaluation on seeds 100000..100049
 #
+# CALIBRATE_ONLY=1 writes each method's budget.txt and stops there (the
+# per-step CPU costs the quick suite's equal-compute budgets come from).
+#
 # Budget: every method trains on one LibTorch thread for as many optimiser
 # steps as fit in BUDGET_MIN minutes of CPU time (default 30). The step count
-# comes from a calibration (CPU seconds of a 120-step minus a 20-step run, so
-# start-up and the final validation cancel), which keeps the training itself
+# comes from a calibration (CPU seconds of a CALIB_STEPS-step minus a 20-step
+# run, so start-up and the final validation cancel; CALIB_STEPS defaults to
+# 120, and cheap methods need more, e.g. 20020 for the MLP, whose 100 steps
+# take a third of a second), which keeps the training itself
 # a fixed-step, deterministic run that resumes like any other.
 set -euo pipefail
 
@@ -65,20 +70,26 @@ for spec in "${methods[@]}"; do
   train=("$bcbench" --threads 1 train --env pusht --policy "$policy" --data "$demos"
          "${set_args[@]}" --log-every 100)
   if [ ! -f "$dir/budget.txt" ]; then
-    rm -rf "$dir.calib20" "$dir.calib120"
-    calib=("${train[@]}" --valid-every 1000 --checkpoint-every 1000)
+    long=${CALIB_STEPS:-120}
+    rm -rf "$dir.calib20" "$dir.calib$long"
+    calib=("${train[@]}" --valid-every "$long" --checkpoint-every "$long")
     t20=$(timed "$out/$label.calib20.log" "${calib[@]}" --steps 20 --out "$dir.calib20")
-    t120=$(timed "$out/$label.calib120.log" "${calib[@]}" --steps 120 --out "$dir.calib120")
-    c20=${t20%% *} c120=${t120%% *}
-    rm -rf "$dir.calib20" "$dir.calib120"
-    steps=$(awk -v a="$c20" -v b="$c120" -v m="$budget_min" \
-      'BEGIN { s = 100 / (b - a); n = int(m * 60 * s / 100) * 100; print (n < 100 ? 100 : n) }')
+    tlong=$(timed "$out/$label.calib$long.log" "${calib[@]}" --steps "$long" --out "$dir.calib$long")
+    c20=${t20%% *} clong=${tlong%% *}
+    rm -rf "$dir.calib20" "$dir.calib$long"
+    steps=$(awk -v a="$c20" -v b="$clong" -v n="$long" -v m="$budget_min" \
+      'BEGIN { s = (n - 20) / (b - a); k = int(m * 60 * s / 100) * 100; print (k < 100 ? 100 : k) }')
     mkdir -p "$dir"
-    printf 'budget_min=%s cpu_s_20=%s cpu_s_120=%s steps=%s\n' "$budget_min" "$c20" "$c120" "$steps" \
+    printf 'budget_min=%s cpu_s_20=%s cpu_s_%s=%s steps=%s\n' "$budget_min" "$c20" "$long" "$clong" \
+      "$steps" \
       >"$dir/budget.txt.tmp"
     mv "$dir/budget.txt.tmp" "$dir/budget.txt"
   fi
   steps=$(sed -n 's/.*steps=\([0-9]*\).*/\1/p' "$dir/budget.txt")
+  if [ "${CALIBRATE_ONLY:-0}" = "1" ]; then
+    echo "$label: $(cat "$dir/budget.txt")"
+    continue
+  fi
   echo "== $label ($policy ${sets:-}): $steps steps"
   # The calibration ran no checkpoint and no validation; at most 20 of each in
   # the real run keep their cost a small part of the budget for methods that
@@ -99,6 +110,7 @@ for spec in "${methods[@]}"; do
   line=$(grep -m1 -E '^episodes [0-9]+ +success' "$dir/eval.txt" | tr -s ' ' || true)
   echo "$label: $steps steps, train CPU ${cpu}s wall ${wall}s; $line"
 done
+[ "${CALIBRATE_ONLY:-0}" = "1" ] && exit 0
 
 {
   echo "label,policy,steps,train_cpu_s,train_wall_s,summary"

@@ -155,6 +155,13 @@ TEST(SuiteRun, SmokeWritesEveryFileAndASecondRunChangesNothing) {
     const std::string id = cell.at("id");
     EXPECT_TRUE(fs::exists(out + "/cells/" + id + "/done.json")) << id;
     EXPECT_TRUE(fs::exists(out + "/cells/" + id + "/train/checkpoint.pt")) << id;
+    // Provenance per cell, since resumed runs and shards can come from other
+    // machines or commits: the manifest repeats what done.json recorded.
+    const auto done = nlohmann::json::parse(ReadText(out + "/cells/" + id + "/done.json"));
+    EXPECT_EQ(cell.at("git_commit"), manifest.at("git_commit")) << id;
+    EXPECT_EQ(cell.at("git_commit"), done.at("git_commit")) << id;
+    EXPECT_EQ(cell.at("cpu"), done.at("cpu")) << id;
+    EXPECT_EQ(cell.at("finished").get<std::string>().size(), 20u) << id;
   }
 
   // episodes.csv: 15 cells x 2 episodes, every row as wide as the header.
