@@ -1,9 +1,7 @@
 #include "benchmarks/runner/bench_outputs.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -19,28 +17,13 @@
 #include "datasets/atomic_file.h"
 #include "policies/torch_runtime.h"
 
-#ifndef BCBENCH_SOURCE_DIR
-#define BCBENCH_SOURCE_DIR "."
-#endif
+#include "build_commit.h"  // generated: BCBENCH_BUILD_COMMIT
 #ifndef BCBENCH_VERSION
 #define BCBENCH_VERSION "unknown"
 #endif
 
 namespace bcbench {
 namespace {
-
-// The first line of a shell command's output; "" when it fails.
-std::string CommandLine(const std::string& command) {
-  FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
-  if (pipe == nullptr) return "";
-  std::array<char, 256> buffer{};
-  std::string out;
-  if (fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) out = buffer.data();
-  const int status = pclose(pipe);
-  if (status != 0) return "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
 
 // A cell's data lines (the header checked and dropped), each prefixed.
 std::string PrefixedLines(const std::string& path, const std::string& header,
@@ -65,15 +48,7 @@ std::string MetricText(const nlohmann::json& v) {
 
 }  // namespace
 
-// The source tree's commit, "+dirty" when tracked files differ from it;
-// "unknown" outside a git checkout.
-std::string GitCommit() {
-  const std::string git = fmt::format("git -C '{}'", BCBENCH_SOURCE_DIR);
-  const std::string commit = CommandLine(git + " rev-parse HEAD");
-  if (commit.empty()) return "unknown";
-  const bool dirty = !CommandLine(git + " status --porcelain --untracked-files=no").empty();
-  return dirty ? commit + "+dirty" : commit;
-}
+std::string GitCommit() { return BCBENCH_BUILD_COMMIT; }
 
 std::string NowUtc() { return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr))); }
 

@@ -31,8 +31,8 @@ bool WriteFileIfChanged(const std::string& path, const std::string& content);
 // "AMD EPYC 9B45" from /proc/cpuinfo; "" where there is none.
 std::string CpuModelName();
 
-// The source tree's commit at run time, "+dirty" when tracked files differ
-// from it; "unknown" outside a git checkout.
+// The git commit this binary was built from, "+dirty" when tracked files
+// differed from it at build time; "unknown" when built outside a git checkout.
 std::string GitCommit();
 
 // The current time, "2026-11-28T15:39:25Z".

@@ -145,6 +145,16 @@ TEST(SuiteRun, SmokeWritesEveryFileAndASecondRunChangesNothing) {
   EXPECT_EQ(manifest.at("suite"), "smoke");
   EXPECT_EQ(manifest.at("suite_hash").get<std::string>().size(), 16u);
   EXPECT_FALSE(manifest.at("git_commit").get<std::string>().empty());
+  // The commit the binary was built from. `./bcbench test` builds before it
+  // tests, so here that is the source tree's HEAD ("+dirty" when tracked
+  // files differ from it), whatever the current directory's repository is.
+  const auto head = testing::RunBinary("git", "-C '" BCBENCH_SOURCE_DIR "' rev-parse HEAD");
+  if (head.exit_code == 0) {
+    const std::string sha = head.output.substr(0, head.output.find('\n'));
+    ASSERT_EQ(sha.size(), 40u) << head.output;
+    EXPECT_THAT(manifest.at("git_commit").get<std::string>(),
+                ::testing::MatchesRegex(sha + "(\\+dirty)?"));
+  }
   EXPECT_GT(manifest.at("machine").at("cores").get<int>(), 0);
   EXPECT_FALSE(manifest.at("libtorch").get<std::string>().empty());
   EXPECT_EQ(manifest.at("mujoco"), "2.2.2");
