@@ -19,8 +19,10 @@ set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:1.6]
 plot 'gnuplot/modes_pusht.dat' using 2:3:4:xtic(1) title 'demos' lc rgb '#404040', \
-     '' using 5:6:7 title 'diffusion' lc rgb '#4e79a7', \
-     '' using 8:9:10 title 'mlp' lc rgb '#f28e2b'
+     '' using 5:6:7 title 'diffusion' lc rgb '#f28e2b', \
+     '' using 8:9:10 title 'mlp' lc rgb '#76b7b2', \
+     '' using 11:12:13 title 'lstm_gmm' lc rgb '#e15759', \
+     '' using 14:15:16 title 'bet' lc rgb '#4e79a7'
 unset multiplot
 unset output
 set terminal svg size 520,440 noenhanced font 'Sans,10' background rgb 'white'
@@ -40,7 +42,9 @@ set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:1.6]
 plot 'gnuplot/modes_pusht.dat' using 2:3:4:xtic(1) title 'demos' lc rgb '#404040', \
-     '' using 5:6:7 title 'diffusion' lc rgb '#4e79a7', \
-     '' using 8:9:10 title 'mlp' lc rgb '#f28e2b'
+     '' using 5:6:7 title 'diffusion' lc rgb '#f28e2b', \
+     '' using 8:9:10 title 'mlp' lc rgb '#76b7b2', \
+     '' using 11:12:13 title 'lstm_gmm' lc rgb '#e15759', \
+     '' using 14:15:16 title 'bet' lc rgb '#4e79a7'
 unset multiplot
 unset output

@@ -18,15 +18,19 @@ set ylabel 'success'
 set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:0.6]
-plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7', \
-     '' using 5:6:7 title 'mlp' lc rgb '#f28e2b'
+plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
+     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
 set title 'Score: mean of max reward (bootstrap 95% interval)'
 set ylabel 'score'
 set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:0.6]
-plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7', \
-     '' using 5:6:7 title 'mlp' lc rgb '#f28e2b'
+plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
+     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
 unset multiplot
 unset output
 set terminal svg size 900,460 noenhanced font 'Sans,10' background rgb 'white'
@@ -45,14 +49,18 @@ set ylabel 'success'
 set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:0.6]
-plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7', \
-     '' using 5:6:7 title 'mlp' lc rgb '#f28e2b'
+plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
+     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
 set title 'Score: mean of max reward (bootstrap 95% interval)'
 set ylabel 'score'
 set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:0.6]
-plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7', \
-     '' using 5:6:7 title 'mlp' lc rgb '#f28e2b'
+plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
+     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
 unset multiplot
 unset output
