@@ -125,8 +125,11 @@ size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
     fmt::print("suite {} ({}): {} cells\n", suite.name, suite.source, suite.cells.size());
     for (const auto& cell : suite.cells) {
       if (InShard(cell, index, count)) {
-        fmt::print("{:4}  {}  {} steps, demos {}\n", cell.index, cell.id, cell.run.train_steps,
-                   cell.demos.Hash());
+        fmt::print("{:4}  {}  {} steps, demos {}{}\n", cell.index, cell.id, cell.run.train_steps,
+                   cell.demos.Hash(),
+                   cell.train_owner == cell.id ? ""
+                                               : " (evaluates the training of " +
+                                                     cell.train_owner + ")");
       }
     }
     return 0;
@@ -203,8 +206,9 @@ void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions
       ->required();
   cmd->add_option("--out", a->out, "output folder (created; reuse it to resume)");
   cmd->add_option("--shard", a->shard,
-                  "run only shard i of n (cells whose index % n == i - 1); shard folders merge "
-                  "by copying");
+                  "run only shard i of n (training groups whose index % n == i - 1; a group is "
+                  "the cells that share one trained network, usually one cell); shard folders "
+                  "merge by copying");
   cmd->add_option("--jobs", a->jobs,
                   "cells at once, each its own process with threads = --threads (or cores) / jobs")
       ->check(WholeNumber(1, 1024))

@@ -121,7 +121,14 @@ std::pair<int, int> ParseShard(const std::string& text) {
 }
 
 bool InShard(const CellSpec& cell, int shard_index, int shard_count) {
-  return static_cast<int>(cell.index % static_cast<size_t>(shard_count)) == shard_index - 1;
+  return static_cast<int>(cell.train_group % static_cast<size_t>(shard_count)) == shard_index - 1;
+}
+
+bool TrainingFinished(const CellSpec& cell, const BenchPaths& paths) {
+  const std::string dir = paths.TrainDir(cell.train_owner);
+  const auto row = LastTrainLogRow(dir);
+  return row && row->step >= cell.run.train_steps &&
+         std::filesystem::exists(dir + "/checkpoint.pt");
 }
 
 double BenchEta::Fraction(int64_t step, int64_t steps) {
@@ -150,8 +157,13 @@ void BenchEta::Finished(const std::string& id) {
   }
 }
 
-double BenchEta::Seconds(double elapsed_s, size_t not_started) const {
-  double done = finished_here_, left = static_cast<double>(not_started);
+void ActiveTime::Tick(double now_s) {
+  if (last_s_ >= 0) seconds_ += std::clamp(now_s - last_s_, 0.0, max_gap_s_);
+  last_s_ = now_s;
+}
+
+double BenchEta::Seconds(double elapsed_s, double not_started) const {
+  double done = finished_here_, left = not_started;
   for (const Cell& c : running_) {
     done += c.now - c.at_start;
     left += 1 - c.now;
@@ -202,6 +214,8 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
   const auto event = [&](const std::string& line) {
     if (o.on_event) o.on_event(line);
   };
+  // The manifest's `started` is this moment, not the first cell's end.
+  if (!o.demos_only) WriteSuiteOutputs(suite, paths, shard);
   event(fmt::format("suite {}: {} cells{}, {} complete, {} to run; output in {}", suite.name,
                     result.cells, shard ? " in shard " + *shard : "", result.skipped,
                     pending.size(), o.out));
@@ -236,10 +250,21 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
   const StopSignals stop_signals;
   const auto start = Clock::now();
   std::vector<RunningCell> running;
-  size_t next = 0;
+  std::vector<const CellSpec*> waiting = pending;  // not started yet, in suite order
+  // Cells of one training group run one at a time until their training is
+  // finished, so that a cell never waits for a sibling's training in a slot.
+  const auto blocked = [&](const CellSpec& cell) {
+    for (const auto& r : running) {
+      if (r.cell->train_key == cell.train_key) return !TrainingFinished(cell, paths);
+    }
+    return false;
+  };
   BenchEta eta;
   auto last_report = Clock::time_point{};
-  while (next < pending.size() || !running.empty()) {
+  // The loop ticks every 200 ms; a longer gap is time the process was stopped.
+  ActiveTime active(1.0);
+  while (!waiting.empty() || !running.empty()) {
+    active.Tick(std::chrono::duration<double>(Clock::now() - start).count());
     if (g_stop_signal != 0) {
       std::vector<pid_t> pids;
       for (const auto& r : running) pids.push_back(r.pid);
@@ -252,8 +277,14 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
       return result;  // not reached
     }
     bool changed = false;
-    while (next < pending.size() && static_cast<int>(running.size()) < jobs) {
-      const CellSpec* cell = pending[next++];
+    for (auto w = waiting.begin();
+         w != waiting.end() && static_cast<int>(running.size()) < jobs;) {
+      if (blocked(**w)) {
+        ++w;
+        continue;
+      }
+      const CellSpec* cell = *w;
+      w = waiting.erase(w);
       std::vector<std::string> argv = {o.executable};
       argv.insert(argv.end(), o.global_args.begin(), o.global_args.end());
       for (const std::string& a : {std::string("--threads"), std::to_string(threads_per_job),
@@ -262,7 +293,7 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
                                    o.device, std::string("--cell"), cell->id}) {
         argv.push_back(a);
       }
-      const auto resumed_at = LastTrainLogRow(paths.TrainDir(cell->id));
+      const auto resumed_at = LastTrainLogRow(paths.TrainDir(cell->train_owner));
       eta.Started(cell->id,
                   resumed_at ? BenchEta::Fraction(resumed_at->step, cell->run.train_steps) : 0.0);
       running.push_back({cell, StartChild(argv, paths.LogFile(cell->id))});
@@ -301,7 +332,7 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
         BenchProgress::Running rp;
         rp.id = r.cell->id;
         rp.steps = r.cell->run.train_steps;
-        if (const auto row = LastTrainLogRow(paths.TrainDir(r.cell->id))) {
+        if (const auto row = LastTrainLogRow(paths.TrainDir(r.cell->train_owner))) {
           rp.step = row->step;
           rp.loss = row->loss;
         }
@@ -309,7 +340,17 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
         eta.Progress(rp.id, BenchEta::Fraction(rp.step, rp.steps));
         p.running.push_back(rp);
       }
-      p.eta_s = eta.Seconds(p.elapsed_s, pending.size() - next);
+      // A waiting cell whose training a running or earlier cell does (or
+      // did) is left with its evaluation only.
+      std::set<std::string> trained;
+      for (const auto& r : running) trained.insert(r.cell->train_key);
+      double left = 0;
+      for (const CellSpec* w : waiting) {
+        const bool shared = w->train_group_cells > 1 && (!trained.insert(w->train_key).second ||
+                                                          TrainingFinished(*w, paths));
+        left += shared ? 1 - BenchEta::kTrainingShare : 1;
+      }
+      p.eta_s = eta.Seconds(active.seconds(), left);
       o.on_progress(p);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -8,8 +8,13 @@
 // its training from the checkpoint and redoes its evaluation, so a killed and
 // restarted run gives the same files as an uninterrupted one (at the same
 // threads per cell: a training step is deterministic for a thread count).
-// `--shard i/n` takes the cells whose index % n == i - 1; shard folders merge
-// by copying their cells/ and demos/ into one folder.
+// `--shard i/n` takes the training groups (CellSpec::train_group) whose index
+// % n == i - 1, so that cells sharing a training stay in one shard (a suite
+// without shared trainings has one cell per group: cell index % n); shard
+// folders merge by copying their cells/ and demos/ into one folder.
+//
+// Cells of one training group do not run at once until its training is
+// finished: the first trains, the rest then only evaluate.
 #pragma once
 
 #include <cstddef>
@@ -56,9 +61,11 @@ class BenchEta {
   void Started(const std::string& id, double fraction);
   void Progress(const std::string& id, double fraction);
   void Finished(const std::string& id);
-  // Seconds left with `not_started` cells still to start, or -1 while this
-  // process has done too little (under 0.05 units) to tell.
-  double Seconds(double elapsed_s, size_t not_started) const;
+  // Seconds left with `not_started` units of work in cells still to start
+  // (1 per cell, 0.1 for one whose training is shared and done), or -1 while
+  // this process has done too little (under 0.05 units) to tell. `elapsed_s`
+  // should leave out the time the process was stopped.
+  double Seconds(double elapsed_s, double not_started) const;
 
  private:
   struct Cell {
@@ -67,6 +74,21 @@ class BenchEta {
   };
   std::vector<Cell> running_;
   double finished_here_ = 0;  // units the finished cells did in this process
+};
+
+// The time a polling loop has been running, without the gaps where its
+// process was stopped (SIGSTOP, a suspended machine): a gap between two ticks
+// longer than `max_gap_s` counts as `max_gap_s`. The ETA's clock.
+class ActiveTime {
+ public:
+  explicit ActiveTime(double max_gap_s) : max_gap_s_(max_gap_s) {}
+  void Tick(double now_s);
+  double seconds() const { return seconds_; }
+
+ private:
+  double max_gap_s_;
+  double last_s_ = -1;
+  double seconds_ = 0;
 };
 
 struct BenchOptions {
@@ -99,8 +121,11 @@ struct BenchResult {
 // `--shard i/n` -> (i, n); throws std::invalid_argument naming the fix.
 std::pair<int, int> ParseShard(const std::string& text);
 
-// Whether `cell` belongs to shard i of n.
+// Whether `cell` belongs to shard i of n (by its training group).
 bool InShard(const CellSpec& cell, int shard_index, int shard_count);
+
+// Whether the training `cell` evaluates has reached its steps with a checkpoint.
+bool TrainingFinished(const CellSpec& cell, const BenchPaths& paths);
 
 BenchResult RunBench(const Suite& suite, const BenchOptions& options);
 

@@ -11,6 +11,7 @@
 
 #include "benchmarks/metrics/cell_metrics.h"
 #include "benchmarks/metrics/demo_reference.h"
+#include "benchmarks/runner/bench_jobs.h"
 #include "benchmarks/runner/bench_outputs.h"
 #include "benchmarks/runner/eval_run.h"
 #include "benchmarks/runner/train_run.h"
@@ -45,8 +46,8 @@ int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& 
   spec.env = cell.env;
   spec.policy = cell.policy_name;
   spec.data = data;
-  spec.out = paths.TrainDir(cell.id);
-  spec.config = cell.config;
+  spec.out = paths.TrainDir(cell.train_owner);
+  spec.config = cell.train_config;
   *capped = false;
   if (cell.wall_minutes <= 0) return RunTraining(spec).train.end_step;
   const double cap_s = 60.0 * cell.wall_minutes;
@@ -55,7 +56,8 @@ int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& 
   const int64_t total = cell.run.train_steps;
   const int64_t first_chunk =
       cell.run.checkpoint_every > 0 ? cell.run.checkpoint_every : std::max<int64_t>(1, total / 10);
-  int64_t step = 0;
+  // A resumed run (or a cell sharing a finished training) starts where the log ends.
+  int64_t step = LastTrainLogRow(spec.out).value_or(TrainLogRow{}).step;
   double steps_per_s = 0;
   while (true) {
     const double elapsed = LastTrainLogRow(spec.out).value_or(TrainLogRow{}).elapsed_s;
@@ -159,13 +161,28 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
   const std::string data = paths.DemoFile(cell.demos);
   if (!std::filesystem::exists(data)) record_demos(cell.demos, data);
 
-  spdlog::info("cell {}: training {} ({}) for {} steps on {}", cell.id, cell.policy,
-               cell.policy_name, cell.run.train_steps, data);
+  const std::string train_dir = paths.TrainDir(cell.train_owner);
   bool capped = false;
-  const int64_t steps = Train(cell, paths, data, device, &capped);
-  const double train_wall = LastTrainLogRow(paths.TrainDir(cell.id)).value_or(TrainLogRow{}).elapsed_s;
+  int64_t steps = 0;
+  {
+    // A shared training is trained by whichever cell of its group gets here
+    // first; the others wait for it here and then find it finished.
+    std::optional<FileLock> shared;
+    if (cell.train_group_cells > 1) {
+      std::filesystem::create_directories(paths.CellDir(cell.train_owner));
+      spdlog::info("cell {}: the network is shared by the {} cells of its group; training (or "
+                   "finding) it in {}",
+                   cell.id, cell.train_group_cells, train_dir);
+      shared.emplace(paths.CellDir(cell.train_owner) + "/train.lock", FileLock::Mode::kExclusive,
+                     /*wait=*/true);
+    }
+    spdlog::info("cell {}: training {} ({}) for {} steps on {}", cell.id, cell.policy,
+                 cell.policy_name, cell.run.train_steps, data);
+    steps = Train(cell, paths, data, device, &capped);
+  }
+  const double train_wall = LastTrainLogRow(train_dir).value_or(TrainLogRow{}).elapsed_s;
 
-  LoadedPolicy loaded = LoadPolicy(paths.TrainDir(cell.id), {}, device, /*use_ema=*/true);
+  LoadedPolicy loaded = LoadPolicy(train_dir, cell.eval_sets, device, /*use_ema=*/true);
   EvalRunSpec eval;
   eval.env_name = loaded.env_name;
   eval.env_options = loaded.env_options;
@@ -209,6 +226,9 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
   done["train_steps_done"] = steps;
   done["train_capped"] = capped;
   done["train_wall_s"] = train_wall;
+  done["train_dir"] = "cells/" + cell.train_owner + "/train";
+  done["train_key"] = cell.train_key;
+  done["train_group_cells"] = cell.train_group_cells;
   done["eval_wall_s"] = result.wall_seconds;
   done["probe_wall_s"] = probe_wall;
   done["episodes"] = result.rows.size();

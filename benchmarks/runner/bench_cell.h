@@ -1,12 +1,16 @@
 // One cell of a suite, run to completion in this process: its demos (from
-// the demo cache), training (RunTraining into DIR/cells/<id>/train, resumed
-// from its checkpoint after a kill), evaluation on held-out seeds, probe
-// rollouts where the env has a probe start, and DIR/cells/<id>/done.json
-// written last. A cell is complete iff done.json exists.
+// the demo cache), training (RunTraining into DIR/cells/<owner>/train,
+// resumed from its checkpoint after a kill), evaluation on held-out seeds,
+// probe rollouts where the env has a probe start, and DIR/cells/<id>/done.json
+// written last. A cell is complete iff done.json exists. <owner> is the cell
+// itself unless it shares its training with earlier cells of the suite
+// (CellSpec::train_owner): then the group's first cell holds the training and
+// this cell evaluates that network with its own eval keys.
 //
 // DIR/cells/<id>/ holds:
 //   cell.json     the cell's identity (config hash and settings), written first
-//   train/        the training run (checkpoint.pt, train_log.csv)
+//   train/        the training run (checkpoint.pt, train_log.csv), if the cell owns it
+//   train.lock    taken while a cell of a shared training's group trains or checks it
 //   episodes.csv  one row per evaluation episode (EpisodeCsvColumns, no wall clock)
 //   probe.csv     effector paths of the probe rollouts (only envs with a probe start)
 //   done.json     wall times, steps, threads and the cell's metrics

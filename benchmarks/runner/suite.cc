@@ -357,6 +357,50 @@ struct GridAxis {
   std::vector<Setting> values;
 };
 
+// A resolved config value as `--set` takes it: strings bare, lists joined by ','.
+std::string SetText(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_array()) {
+    std::string out;
+    for (const auto& item : value) out += (out.empty() ? "" : ",") + SetText(item);
+    return out;
+  }
+  return value.dump();
+}
+
+// Groups the cells that can share a training (CellSpec::train_key): the same
+// demos, policy, run settings, wall cap and config apart from the policy's
+// eval keys. The first cell of a group owns the training.
+void GroupTrainings(std::vector<CellSpec>& cells) {
+  std::map<std::string, size_t> owner_of;  // train_key -> index of the owner
+  size_t groups = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    CellSpec& cell = cells[i];
+    const PolicyEntry& entry = FindPolicy(cell.policy_name);
+    nlohmann::json trained = cell.policy_config;
+    cell.eval_sets.clear();
+    for (const std::string& key : entry.eval_keys) {
+      if (!trained.contains(key)) continue;
+      cell.eval_sets.emplace_back(key, SetText(trained.at(key)));
+      trained.erase(key);
+    }
+    const nlohmann::json identity = {{"demos", cell.demos.ToJson()},
+                                     {"policy", cell.policy_name},
+                                     {"config", trained},
+                                     {"run", RunConfig::Schema().ToJson(cell.run)},
+                                     {"wall_minutes", cell.wall_minutes}};
+    cell.train_key = ContentHash(identity.dump());
+    const auto [it, first] = owner_of.emplace(cell.train_key, i);
+    const CellSpec& owner = cells[it->second];
+    cell.train_group = first ? groups++ : owner.train_group;
+    cell.train_owner = owner.id;
+    cell.train_config = owner.config;
+  }
+  std::map<std::string, size_t> sizes;
+  for (const CellSpec& cell : cells) ++sizes[cell.train_key];
+  for (CellSpec& cell : cells) cell.train_group_cells = sizes[cell.train_key];
+}
+
 }  // namespace
 
 nlohmann::json DemoSpec::ToJson() const {
@@ -785,6 +829,7 @@ Suite ParseSuite(const std::string& name, const std::string& where, const std::s
       }
     }
   }
+  GroupTrainings(suite.cells);
   return suite;
 }
 

@@ -66,6 +66,21 @@ struct CellSpec {
   int probe_episodes = 0;        // 0 where the env has no probe start
   std::string config_hash;       // of everything that decides the cell's results
 
+  // Cells that differ only in keys their policy can change at evaluation
+  // (PolicyEntry::eval_keys: DDIM steps, sampler, guidance weight, Ta,
+  // latency, ...) share one training: the group's first cell trains it in
+  // its own folder, and every cell of the group evaluates that network with
+  // its own values of those keys (eval_sets). A cell alone in its group
+  // trains for itself, as before groups existed.
+  std::string train_key;           // of everything that decides the trained network
+  std::string train_owner;         // id of the group's first cell: the training lives there
+  size_t train_group = 0;          // the group's position in first-appearance order (sharding)
+  size_t train_group_cells = 1;    // cells in the group
+  ConfigLayers train_config;       // the owner's layers: what RunTraining gets
+  // Every eval key of the policy with this cell's resolved value, applied
+  // when the trained network is loaded for evaluation.
+  std::vector<std::pair<std::string, std::string>> eval_sets;
+
   std::string VariantText() const;  // "key=value;key=value" ("" without a grid)
   nlohmann::json VariantJson() const;
 };

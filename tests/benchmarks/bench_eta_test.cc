@@ -1,6 +1,6 @@
 // The suite runner's ETA (BenchEta): the rate counts only the work done by
 // this process, so a resumed run does not credit itself with the steps its
-// cells had done before it started.
+// cells had done before it started, and only the time it was not stopped.
 #include <gtest/gtest.h>
 
 #include "benchmarks/runner/bench.h"
@@ -55,6 +55,23 @@ TEST(BenchEta, AResumedCellsEarlierStepsCountNeitherAsRateNorAsWorkLeft) {
   const double done_after = (1 - BenchEta::Fraction(172600, 192900)) +
                             (bet_now - BenchEta::Fraction(49900, 79400));
   EXPECT_NEAR(eta.Seconds(1500, 11), 1500 * (11 + (1 - bet_now)) / done_after, 1e-6);
+}
+
+// A run stopped with SIGSTOP for 16 minutes (to free the CPU for CI) counted
+// the pause as working time, and its ETA grew by the pause times the work
+// left over the work done. The ETA's clock leaves such gaps out.
+TEST(BenchEta, TimeWhileTheProcessWasStoppedDoesNotCount) {
+  ActiveTime t(1.0);
+  EXPECT_EQ(t.seconds(), 0);
+  for (double now : {5.0, 5.2, 5.4, 965.4, 965.6}) t.Tick(now);
+  EXPECT_NEAR(t.seconds(), 0.2 + 0.2 + 1.0 + 0.2, 1e-9);
+  t.Tick(965.0);  // a clock read out of order counts nothing
+  EXPECT_NEAR(t.seconds(), 1.6, 1e-9);
+  // Shared trainings leave a waiting cell only its evaluation (0.1 units).
+  BenchEta eta;
+  eta.Started("a", 0.0);
+  eta.Progress("a", 0.5);
+  EXPECT_NEAR(eta.Seconds(100, 1 + 0.1), 100 * (0.5 + 1.1) / 0.5, 1e-9);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -229,6 +230,75 @@ TEST(SuiteExpand, ShardsSplitTheCellsByIndexWithoutOverlap) {
   }
   for (size_t k = 0; k < owners.size(); ++k) EXPECT_EQ(owners[k], 1) << "cell " << k;
   EXPECT_TRUE(InShard(quick.cells[5], 2, 4));  // 5 % 4 == 1
+  // quick has no grid over eval keys: every cell trains for itself.
+  for (const auto& c : quick.cells) {
+    EXPECT_EQ(c.train_group, c.index) << c.id;
+    EXPECT_EQ(c.train_owner, c.id);
+  }
+}
+
+// Cells differing only in eval keys (PolicyEntry::eval_keys) share one
+// training; anything else that shapes the network (a train key, the demos,
+// the seed) separates them.
+TEST(SuiteExpand, CellsDifferingOnlyInEvalKeysShareOneTraining) {
+  const Suite s = ParseSuite(
+      "t", "t.yaml",
+      "demos: {episodes: 4, seed: 0}\n"
+      "train: {steps: 10, seeds: [0, 1]}\n"
+      "eval: {episodes: 2}\n"
+      "envs: {pusht: {obs: keypoints}}\n"
+      "policies: {diffusion: {preset: cpu}}\n"
+      "experiments:\n"
+      "  steps: {grid: {inference_steps: [2, 5]}}\n"
+      "  ddpm: {set: {sampler: ddpm}}\n"
+      "  width: {grid: {down_dims: [[8, 16]]}}\n"
+      "  idle: {grid: {idle_prob: [0.3]}}\n");
+  ASSERT_EQ(s.cells.size(), 10u);
+  std::map<std::string, const CellSpec*> by_id;
+  for (const auto& c : s.cells) by_id[c.id] = &c;
+  const CellSpec& owner = *by_id.at("steps-pusht-diffusion-inference_steps=2-s0");
+  const CellSpec& five = *by_id.at("steps-pusht-diffusion-inference_steps=5-s0");
+  const CellSpec& ddpm = *by_id.at("ddpm-pusht-diffusion-s0");
+  const CellSpec& seed1 = *by_id.at("steps-pusht-diffusion-inference_steps=2-s1");
+  const CellSpec& narrow = *by_id.at("width-pusht-diffusion-down_dims=8+16-s0");
+  const CellSpec& idle = *by_id.at("idle-pusht-diffusion-idle_prob=0.3-s0");
+  EXPECT_EQ(owner.train_owner, owner.id);
+  EXPECT_EQ(five.train_owner, owner.id);
+  EXPECT_EQ(ddpm.train_owner, owner.id);
+  EXPECT_EQ(five.train_key, owner.train_key);
+  EXPECT_EQ(owner.train_group_cells, 3u);
+  EXPECT_EQ(ddpm.train_group, owner.train_group);
+  EXPECT_NE(five.config_hash, owner.config_hash);  // their results differ
+  // The shared training is the owner's; each cell evaluates with its own keys.
+  EXPECT_EQ(five.train_config.sets, owner.config.sets);
+  const auto value = [](const CellSpec& c, const std::string& key) {
+    for (const auto& [k, v] : c.eval_sets) {
+      if (k == key) return v;
+    }
+    return std::string("(absent)");
+  };
+  EXPECT_EQ(value(five, "inference_steps"), "5");
+  EXPECT_EQ(value(owner, "inference_steps"), "2");
+  EXPECT_EQ(value(ddpm, "sampler"), "ddpm");
+  EXPECT_EQ(value(owner, "sampler"), "ddim");
+  EXPECT_EQ(value(five, "down_dims"), "(absent)");  // not an eval key
+  for (const CellSpec* apart : {&seed1, &narrow, &idle}) {
+    EXPECT_EQ(apart->train_owner, apart->id) << apart->id;
+    EXPECT_EQ(apart->train_group_cells, apart == &seed1 ? 3u : 1u) << apart->id;
+    EXPECT_NE(apart->train_key, owner.train_key) << apart->id;
+  }
+  // A shard holds whole groups: the three cells of the owner's group are in one.
+  for (int i = 1; i <= 3; ++i) {
+    EXPECT_EQ(InShard(owner, i, 3), InShard(five, i, 3));
+    EXPECT_EQ(InShard(owner, i, 3), InShard(ddpm, i, 3));
+  }
+  // The experiment suites built on eval keys train once per group.
+  const Suite e8 = LoadSuiteDefinition("e8_sampling_latency");
+  for (const auto& c : e8.cells) EXPECT_EQ(c.train_owner, e8.cells.front().id) << c.id;
+  const Suite e7 = LoadSuiteDefinition("e7_guidance");
+  std::set<std::string> e7_trainings;
+  for (const auto& c : e7.cells) e7_trainings.insert(c.train_key);
+  EXPECT_EQ(e7_trainings.size(), 2u);  // uniform and skewed demos
 }
 
 TEST(SuiteCli, ABadSuiteExitsWithStatus2BeforeAnyWork) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -77,6 +78,8 @@ std::vector<std::string> CellsWithoutWallTimes(const std::string& path) {
 
 // A suite big enough to be killed in the middle of a training run: Push-T
 // with a small Diffusion Policy and the MLP, 200 steps, checkpoints every 40.
+// The `ta` cell changes only the MLP's action horizon, an eval key, so it
+// evaluates the training of main-pusht-mlp-s0 (one training group).
 std::string WriteResumeSuite(const std::string& dir) {
   const std::string path = dir + "/resume.yaml";
   std::ofstream out(path);
@@ -160,6 +163,13 @@ TEST(SuiteRun, SmokeWritesEveryFileAndASecondRunChangesNothing) {
   EXPECT_EQ(manifest.at("mujoco"), "2.2.2");
   EXPECT_TRUE(manifest.at("shard").is_null());
   ASSERT_EQ(manifest.at("cells").size(), 15u);
+  std::string first_finished = "9999";
+  for (const auto& cell : manifest.at("cells")) {
+    first_finished = std::min(first_finished, cell.at("finished").get<std::string>());
+  }
+  // `started` is when the run began (the manifest is written before the
+  // demos and the first cell), not when its first cell ended.
+  EXPECT_LT(manifest.at("started").get<std::string>(), first_finished);
   for (const auto& cell : manifest.at("cells")) {
     EXPECT_EQ(cell.at("status"), "done") << cell.dump();
     const std::string id = cell.at("id");
@@ -291,6 +301,51 @@ TEST(SuiteRun, AKilledRunResumesToTheSameEpisodes) {
             CellsWithoutWallTimes(dir + "/whole/cells.csv"));
 }
 
+// The ta cell trained nothing: it evaluated main-pusht-mlp-s0's network with
+// action_horizon=2, exactly as `bcbench eval --set action_horizon=2` does.
+TEST(SuiteRun, ACellDifferingOnlyInEvalKeysEvaluatesTheSharedTraining) {
+  const std::string dir = ScratchDir();
+  const std::string suite = WriteResumeSuite(dir);
+  const std::string out = dir + "/run";
+  const auto run = RunBcbench("--threads 2 bench --suite " + suite + " --out " + out +
+                              " --jobs 2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const std::string owner = out + "/cells/main-pusht-mlp-s0";
+  const std::string ta = out + "/cells/ta-pusht-mlp-action_horizon=2-s0";
+  EXPECT_TRUE(fs::exists(owner + "/train/checkpoint.pt"));
+  EXPECT_FALSE(fs::exists(ta + "/train"));
+  // It waited for the training instead of running beside it and redoing it:
+  // one log whose steps only increase, to 200.
+  const auto log = FileLines(owner + "/train/train_log.csv");
+  ASSERT_GE(log.size(), 2u);
+  int64_t last = 0;
+  for (size_t i = 1; i < log.size(); ++i) {
+    const int64_t step = std::stoll(log[i].substr(0, log[i].find(',')));
+    EXPECT_GT(step, last) << "row " << i;
+    last = step;
+  }
+  EXPECT_EQ(last, 200);
+  const nlohmann::json done = nlohmann::json::parse(ReadText(ta + "/done.json"));
+  EXPECT_EQ(done.at("train_dir"), "cells/main-pusht-mlp-s0/train");
+  EXPECT_EQ(done.at("train_group_cells"), 2);
+  EXPECT_EQ(done.at("train_steps_done"), 200);
+  const nlohmann::json owner_done = nlohmann::json::parse(ReadText(owner + "/done.json"));
+  EXPECT_EQ(done.at("train_key"), owner_done.at("train_key"));
+
+  const auto eval = RunBcbench("--threads 1 eval --checkpoint " + owner +
+                               "/train --episodes 2 --set action_horizon=2 --csv " + dir +
+                               "/eval.csv");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const auto expected = FileLines(dir + "/eval.csv");
+  const auto got = FileLines(ta + "/episodes.csv");
+  ASSERT_EQ(expected.size(), got.size());
+  for (size_t i = 1; i < got.size(); ++i) {  // eval's rows end with wall_s
+    EXPECT_EQ(expected[i].substr(0, expected[i].rfind(',')), got[i]) << "row " << i;
+  }
+  // and the horizon mattered: the owner's own rows (the default Ta) differ.
+  EXPECT_NE(FileLines(owner + "/episodes.csv"), got);
+}
+
 TEST(SuiteRun, TwoShardsMergedByCopyingEqualOneRun) {
   const std::string dir = ScratchDir();
   const std::string suite = WriteResumeSuite(dir);
@@ -304,9 +359,9 @@ TEST(SuiteRun, TwoShardsMergedByCopyingEqualOneRun) {
     const nlohmann::json manifest = nlohmann::json::parse(ReadText(out + "/manifest.json"));
     EXPECT_EQ(manifest.at("shard"), shard);
   }
-  // shard 1/2 holds cells 0 and 2, shard 2/2 cell 1
-  EXPECT_EQ(FileLines(dir + "/shard1/episodes.csv").size(), 1u + 2 * 2);
-  EXPECT_EQ(FileLines(dir + "/shard2/episodes.csv").size(), 1u + 1 * 2);
+  // shard 1/2 holds training group 0 (cell 0), shard 2/2 group 1 (cells 1 and 2)
+  EXPECT_EQ(FileLines(dir + "/shard1/episodes.csv").size(), 1u + 1 * 2);
+  EXPECT_EQ(FileLines(dir + "/shard2/episodes.csv").size(), 1u + 2 * 2);
   const std::string merged = dir + "/merged";
   for (const char* shard : {"/shard1", "/shard2"}) {
     fs::copy(dir + shard, merged, fs::copy_options::recursive | fs::copy_options::skip_existing);
