@@ -88,10 +88,20 @@ void RunSubmit(SlurmArgs& a, const CLI::App& cmd) {
     o.executable = SelfExecutable();
     const Suite suite = LoadSuiteDefinition(o.suite);  // validates before anything is written
     if (suite.cells.empty()) throw UsageError("suite " + suite.name + " has no cells");
-    if (o.shards == 0) o.shards = static_cast<int>(std::min<size_t>(suite.cells.size(), 8));
-    if (static_cast<size_t>(o.shards) > suite.cells.size()) {
-      throw UsageError(fmt::format("--array-size {} exceeds the suite's {} cells", o.shards,
-                                   suite.cells.size()));
+    // A shard holds whole training groups (cells sharing one network): more
+    // tasks than groups would leave some with nothing to do.
+    size_t groups = 0;
+    for (const auto& cell : suite.cells) groups = std::max(groups, cell.train_group + 1);
+    if (o.shards == 0) o.shards = static_cast<int>(std::min<size_t>(groups, 8));
+    if (static_cast<size_t>(o.shards) > groups) {
+      throw UsageError(fmt::format(
+          "--array-size {} exceeds the suite's {} cells{}: a task would have nothing to run",
+          o.shards, suite.cells.size(),
+          groups < suite.cells.size()
+              ? fmt::format(" in {} training group(s) (cells that share one network run in one "
+                            "task)",
+                            groups)
+              : ""));
     }
     for (int i = 1; i <= o.shards; ++i) tasks.push_back(i);
   }
@@ -123,7 +133,8 @@ void AddSlurmCommand(CLI::App& app, CommandActions& actions) {
   submit->add_option("--suite", a->options.suite, "a built-in suite's name or a suite YAML file");
   submit->add_option("--out", a->options.out, "shared output folder");
   submit->add_option("--array-size", a->options.shards,
-                     "number of array tasks (shards); default min(cells, 8)")
+                     "number of array tasks (shards); default min(training groups, 8), a "
+                     "group being the cells that share one trained network (usually one cell)")
       ->check(WholeNumber(1, 10000));
   submit->add_option("--partition", a->options.partition, "Slurm partition");
   submit->add_option("--time", a->options.time, "time limit per task, e.g. 04:00:00");

@@ -149,9 +149,10 @@ std::string BenchScript(const SlurmOptions& o, const std::vector<int>& tasks) {
   std::string s = Headers(o, "bcbench", LogsDir(o.out) + "/shard_%a_%A.out");
   s += fmt::format("#SBATCH --array={}\n", ArrayList(tasks));
   s += fmt::format(
-      "# Task i runs shard i/{} of the suite: the cells whose index % {} == i - 1. A cell belongs\n"
-      "# to one shard only, so tasks never write the same cell; a complete cell is skipped, so a\n"
-      "# resubmitted task resumes where its predecessor stopped.\n",
+      "# Task i runs shard i/{} of the suite: the training groups (cells sharing one network,\n"
+      "# usually one cell) whose index % {} == i - 1. A cell belongs to one shard only, so tasks\n"
+      "# never write the same cell; a complete cell is skipped, so a resubmitted task resumes\n"
+      "# where its predecessor stopped.\n",
       o.shards, o.shards);
   s += "set -uo pipefail\n";
   s += fmt::format("{} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\"\n", BenchCommand(o), o.shards);

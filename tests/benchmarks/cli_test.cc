@@ -261,6 +261,9 @@ TEST(Cli, SlurmRefusesBadInputBeforeSubmittingAnything) {
       {"slurm submit --out " + dir + "/o", "needs --suite and --out"},
       {"slurm submit --suite nosuch --out " + dir + "/o", "nosuch"},
       {"slurm submit --suite smoke --out " + dir + "/o --array-size 99", "exceeds the suite's 15"},
+      // e8's 11 cells share one training: one task holds them all.
+      {"slurm submit --suite e8_sampling_latency --out " + dir + "/o --array-size 2",
+       "11 cells in 1 training group(s)"},
       {"slurm submit --suite smoke --out " + dir + "/o --cpus 0", "--cpus"},
       {"slurm submit --resume " + dir + "/nowhere", "submit the suite first"},
   };
