@@ -140,7 +140,7 @@ size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
   if (!a.cell.empty()) {
     for (const auto& cell : suite.cells) {
       if (cell.id == a.cell) {
-        RunBenchCell(cell, paths, RecordDemosForSuite, a.device);
+        RunBenchCell(cell, paths, RecordDemosForSuite, a.device, a.reuse);
         return 0;
       }
     }
@@ -160,6 +160,7 @@ size_t RunSuite(const BenchArgs& a, const GlobalOptions& global) {
   options.threads = global.threads;
   options.demos_only = a.demos_only;
   options.device = a.device;
+  options.reuse = a.reuse;
   options.executable = SelfExecutable();
   options.global_args = {"--log-level", global.log_level};
   options.record_demos = RecordDemosForSuite;
@@ -221,6 +222,17 @@ void AddBenchCommand(CLI::App& app, CommandActions& actions, const GlobalOptions
                   "where cells train and evaluate: cpu, or cuda with a CUDA LibTorch build")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
+  cmd->add_option("--reuse", a->reuse,
+                  "another suite's output folder (repeatable): a cell whose training (same demos, "
+                  "policy, trained config, run settings and seed) finished there evaluates a copy "
+                  "of it instead of training again, e.g. e8 after quick")
+      ->check(CLI::ExistingDirectory)
+      ->each([](const std::string& dir) {
+        if (!std::filesystem::exists(dir + "/suite.yaml")) {
+          throw CLI::ValidationError("--reuse", dir + " holds no suite.yaml: pass the --out "
+                                                "folder of a `bcbench bench` run");
+        }
+      });
   cmd->add_option("--cell", a->cell, "run one cell in this process (the runner's child mode)")
       ->group("");
   actions["bench"] = [a, &global]() {

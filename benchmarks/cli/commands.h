@@ -107,6 +107,7 @@ struct BenchArgs {
   bool demos_only = false;     // record the demo files, run no cell (a cluster's first job)
   std::string device = "cpu";  // where cells train and evaluate
   std::string cell;   // run this one cell in this process (the runner's child mode)
+  std::vector<std::string> reuse;  // other runs' output folders whose finished trainings fit
 };
 // Runs a suite as `bcbench bench` does (quickstart can call it); returns the
 // number of cells that failed (their logs are named in the output).

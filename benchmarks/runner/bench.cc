@@ -124,12 +124,6 @@ bool InShard(const CellSpec& cell, int shard_index, int shard_count) {
   return static_cast<int>(cell.train_group % static_cast<size_t>(shard_count)) == shard_index - 1;
 }
 
-bool TrainingFinished(const CellSpec& cell, const BenchPaths& paths) {
-  const std::string dir = paths.TrainDir(cell.train_owner);
-  const auto row = LastTrainLogRow(dir);
-  return row && row->step >= cell.run.train_steps &&
-         std::filesystem::exists(dir + "/checkpoint.pt");
-}
 
 double BenchEta::Fraction(int64_t step, int64_t steps) {
   if (steps <= 0) return 0;
@@ -292,6 +286,10 @@ BenchResult RunBench(const Suite& suite, const BenchOptions& o) {
                                    std::string("--out"), o.out, std::string("--device"),
                                    o.device, std::string("--cell"), cell->id}) {
         argv.push_back(a);
+      }
+      for (const std::string& from : o.reuse) {
+        argv.push_back("--reuse");
+        argv.push_back(from);
       }
       const auto resumed_at = LastTrainLogRow(paths.TrainDir(cell->train_owner));
       eta.Started(cell->id,

@@ -99,6 +99,7 @@ struct BenchOptions {
   int jobs = 1;
   int threads = 0;      // for all jobs together; 0: every core
   bool demos_only = false;    // record the pending cells' demo files, run no cell
+  std::vector<std::string> reuse;  // other runs' folders with trainings to reuse (RunBenchCell)
   std::string device = "cpu";  // the cells train and evaluate here (cpu or cuda)
   // How a cell process starts: `<executable> <global_args> bench --suite S
   // --out DIR --cell ID` (global_args e.g. --log-level).
@@ -124,8 +125,6 @@ std::pair<int, int> ParseShard(const std::string& text);
 // Whether `cell` belongs to shard i of n (by its training group).
 bool InShard(const CellSpec& cell, int shard_index, int shard_count);
 
-// Whether the training `cell` evaluates has reached its steps with a checkpoint.
-bool TrainingFinished(const CellSpec& cell, const BenchPaths& paths);
 
 BenchResult RunBench(const Suite& suite, const BenchOptions& options);
 

@@ -19,6 +19,7 @@
 #include "datasets/demo_validation.h"
 #include "envs/registry.h"
 #include "policies/torch_runtime.h"
+#include "policies/training/checkpoint.h"
 
 namespace bcbench {
 namespace {
@@ -36,11 +37,9 @@ nlohmann::json ReadJsonFile(const std::string& path) {
 // JSON has no NaN: an absent interval is null.
 nlohmann::json NumberOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
-// Trains the cell. Under a wall-clock cap it trains in chunks, each sized
-// from the measured step rate to end at the cap, checked on the training
-// log's elapsed time (which survives resumes). Returns the step reached.
-int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& data,
-              const std::string& device, bool* capped) {
+// The training run the cell evaluates (its group's, in the owner's folder).
+TrainRunSpec TrainSpecOf(const CellSpec& cell, const BenchPaths& paths, const std::string& data,
+                         const std::string& device) {
   TrainRunSpec spec;
   spec.device = device;
   spec.env = cell.env;
@@ -48,6 +47,75 @@ int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& 
   spec.data = data;
   spec.out = paths.TrainDir(cell.train_owner);
   spec.config = cell.train_config;
+  return spec;
+}
+
+// The file a reused training folder keeps the path of the one it came from in.
+constexpr const char* kReusedFromFile = "reused_from.txt";
+
+// Looks in another suite's output folder `from` for a finished training with
+// the cell's train key that RunTraining would resume as this cell's run (same
+// policy, trained config, run settings, demo content), and puts a copy of it
+// (the checkpoint hard-linked where the filesystem allows) in the cell's
+// training folder, atomically. Returns the folder it came from, or "" when none fits.
+std::string AdoptTraining(const CellSpec& cell, const TrainRunSpec& spec, const std::string& from) {
+  namespace fs = std::filesystem;
+  const std::string suite_file = from + "/suite.yaml";
+  std::ifstream in(suite_file);
+  if (!in) {
+    spdlog::warn("--reuse {}: no suite.yaml there (not a `bcbench bench` output folder)", from);
+    return "";
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  Suite donor;
+  try {
+    donor = ParseSuite("reused", suite_file, text.str());
+  } catch (const std::exception& e) {
+    spdlog::warn("--reuse {}: its suite no longer parses ({}); nothing reused from it", from,
+                 e.what());
+    return "";
+  }
+  const BenchPaths donor_paths(from);
+  for (const CellSpec& d : donor.cells) {
+    if (d.train_key != cell.train_key || d.train_owner != d.id) continue;
+    if (!TrainingFinished(d, donor_paths)) continue;
+    const std::string dir = donor_paths.TrainDir(d.id);
+    const std::string why = ResumeMismatch(spec, dir + "/" + kCheckpointFile);
+    if (!why.empty()) {
+      spdlog::info("cell {}: the training in {} is not this cell's: {}", cell.id, dir, why);
+      continue;
+    }
+    const fs::path tmp = spec.out + ".reuse-tmp";
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (!e.is_regular_file() || e.path().filename() == kReusedFromFile) continue;
+      // The checkpoint is only ever replaced (temp + rename), so a hard link
+      // is safe; the log is appended to in place, so it is copied.
+      std::error_code ec;
+      if (e.path().filename() == kCheckpointFile) {
+        fs::create_hard_link(e.path(), tmp / e.path().filename(), ec);
+      }
+      if (e.path().filename() != kCheckpointFile || ec) {
+        fs::copy_file(e.path(), tmp / e.path().filename());
+      }
+    }
+    WriteFileAtomically((tmp / kReusedFromFile).string(),
+                        fs::weakly_canonical(dir).string() + "\n");
+    fs::remove_all(spec.out);  // the caller found no checkpoint in it
+    fs::rename(tmp, spec.out);
+    return dir;
+  }
+  return "";
+}
+
+// Trains the cell. Under a wall-clock cap it trains in chunks, each sized
+// from the measured step rate to end at the cap, checked on the training
+// log's elapsed time (which survives resumes). Returns the step reached.
+int64_t Train(const CellSpec& cell, const BenchPaths& paths, const std::string& data,
+              const std::string& device, bool* capped) {
+  TrainRunSpec spec = TrainSpecOf(cell, paths, data, device);
   *capped = false;
   if (cell.wall_minutes <= 0) return RunTraining(spec).train.end_step;
   const double cap_s = 60.0 * cell.wall_minutes;
@@ -151,8 +219,15 @@ std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir) {
   return rows.back();
 }
 
+bool TrainingFinished(const CellSpec& cell, const BenchPaths& paths) {
+  const std::string dir = paths.TrainDir(cell.train_owner);
+  const auto row = LastTrainLogRow(dir);
+  return row && row->step >= cell.run.train_steps &&
+         std::filesystem::exists(dir + "/" + kCheckpointFile);
+}
+
 void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos,
-                  const std::string& device) {
+                  const std::string& device, const std::vector<std::string>& reuse) {
   if (std::filesystem::exists(paths.DoneFile(cell.id))) return;
   CheckCellIdentity(paths, cell);
   if (!std::filesystem::exists(paths.CellFile(cell.id))) {
@@ -175,6 +250,14 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
                    cell.id, cell.train_group_cells, train_dir);
       shared.emplace(paths.CellDir(cell.train_owner) + "/train.lock", FileLock::Mode::kExclusive,
                      /*wait=*/true);
+    }
+    if (!std::filesystem::exists(train_dir + "/" + kCheckpointFile)) {
+      for (const std::string& from : reuse) {
+        const std::string adopted = AdoptTraining(cell, TrainSpecOf(cell, paths, data, device), from);
+        if (adopted.empty()) continue;
+        spdlog::info("cell {}: reusing the finished training in {} (--reuse)", cell.id, adopted);
+        break;
+      }
     }
     spdlog::info("cell {}: training {} ({}) for {} steps on {}", cell.id, cell.policy,
                  cell.policy_name, cell.run.train_steps, data);
@@ -229,6 +312,11 @@ void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDem
   done["train_dir"] = "cells/" + cell.train_owner + "/train";
   done["train_key"] = cell.train_key;
   done["train_group_cells"] = cell.train_group_cells;
+  {
+    std::ifstream reused(train_dir + "/" + kReusedFromFile);
+    std::string from;
+    if (std::getline(reused, from) && !from.empty()) done["train_reused_from"] = from;
+  }
   done["eval_wall_s"] = result.wall_seconds;
   done["probe_wall_s"] = probe_wall;
   done["episodes"] = result.rows.size();

@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -69,10 +70,19 @@ void CheckCellIdentity(const BenchPaths& paths, const CellSpec& cell);
 // progress and the wall-clock cap; nullopt before the first row.
 std::optional<TrainLogRow> LastTrainLogRow(const std::string& train_dir);
 
+// Whether the training `cell` evaluates has reached its steps with a checkpoint.
+bool TrainingFinished(const CellSpec& cell, const BenchPaths& paths);
+
 // Runs the cell unless done.json exists. The demo file is recorded with
 // `record_demos` when the cache lacks it.
 // `device` ("cpu" or "cuda") trains and evaluates the cell there.
+// `reuse`: output folders of other suites' runs. Before training from
+// scratch, a finished training there with the cell's train key, which
+// RunTraining would resume as the cell's own run, is copied (hard-linked)
+// into the cell's training folder instead (train/reused_from.txt and
+// done.json's train_reused_from name it).
 void RunBenchCell(const CellSpec& cell, const BenchPaths& paths, const RecordDemosFn& record_demos,
-                  const std::string& device = "cpu");
+                  const std::string& device = "cpu",
+                  const std::vector<std::string>& reuse = {});
 
 }  // namespace bcbench

@@ -120,6 +120,89 @@ std::string DemoFileIdentity(const std::string& path) {
   return fmt::format("{}:{:016x}", size, hash);
 }
 
+namespace {
+
+// What a run spec resolves to before any training: the demo file checked
+// against the env, the observation, the policy's config and the run's
+// settings, and the demo file's content identity.
+struct ResolvedRun {
+  const PolicyEntry* entry = nullptr;
+  EnvOptions env_options;
+  std::string obs_key;
+  int obs_dim = 0;
+  int action_dim = 0;
+  nlohmann::json config;
+  RunConfig run;
+  std::string data_id;
+};
+
+ResolvedRun Resolve(const TrainRunSpec& spec) {
+  ResolvedRun r;
+  r.entry = &FindPolicy(spec.policy);
+  const DemoFileSummary summary = ValidateDemoFile(spec.data);
+  if (summary.has_env_args && summary.env_args.env_name != spec.env) {
+    throw std::invalid_argument(fmt::format("{} holds demos of env '{}', not '{}'; pass --env {}",
+                                            spec.data, summary.env_args.env_name, spec.env,
+                                            summary.env_args.env_name));
+  }
+  r.env_options = summary.env_args.env_kwargs;
+  auto env = MakeEnv(spec.env, r.env_options);
+  r.obs_key = ChooseObsKey(spec.obs_key, spec.data, summary, *env);
+  r.obs_dim = env->ObsSpec(r.obs_key).dim();
+  r.action_dim = env->ActionSpec().dim();
+  if (summary.obs.at(r.obs_key).row_shape != std::vector<size_t>{static_cast<size_t>(r.obs_dim)} ||
+      summary.action_dim != static_cast<size_t>(r.action_dim)) {
+    throw std::invalid_argument(fmt::format("{}: obs/{} or actions do not match env {} (obs {} "
+                                            "dims, actions {} dims)",
+                                            spec.data, r.obs_key, spec.env, r.obs_dim,
+                                            r.action_dim));
+  }
+  ConfigLayers layers = spec.config;
+  r.run = spec.run;
+  layers.sets.clear();
+  SplitSets(*r.entry, spec.config.sets, layers.sets, r.run);
+  r.config = r.entry->resolve(layers);
+  r.data_id = DemoFileIdentity(spec.data);
+  return r;
+}
+
+// The config without the keys the policy takes only at evaluation: those do
+// not change what training computes, so a run resumes (or is reused) across
+// them.
+nlohmann::json TrainedPart(const PolicyEntry& entry, nlohmann::json config) {
+  if (!config.is_object()) return config;
+  for (const auto& key : entry.eval_keys) config.erase(key);
+  return config;
+}
+
+// "" when the checkpoint's header is a run that `r` continues; else what differs.
+std::string Mismatch(const TrainRunSpec& spec, const ResolvedRun& r, const nlohmann::json& header) {
+  if (header.value("policy", "") != spec.policy) {
+    return "policy " + header.value("policy", std::string("?")) + ", not " + spec.policy;
+  }
+  const nlohmann::json stored = TrainedPart(*r.entry, header.value("config", nlohmann::json()));
+  if (stored != TrainedPart(*r.entry, r.config)) {
+    return "policy config differs:" + Describe(stored, TrainedPart(*r.entry, r.config));
+  }
+  const nlohmann::json stored_run = header.value("run", nlohmann::json());
+  if (stored_run != r.run.IdentityJson()) {
+    return "run settings differ:" + Describe(stored_run, r.run.IdentityJson()) +
+           "; a changed train_steps would restart the LR schedule mid-curve";
+  }
+  if (header.value("data_id", "") != r.data_id) {
+    return "the demo file's content differs from the one it was trained on (" +
+           header.value("data", std::string("?")) + ")";
+  }
+  if (header.value("obs_key", "") != r.obs_key) return "observation key differs";
+  return "";
+}
+
+}  // namespace
+
+std::string ResumeMismatch(const TrainRunSpec& spec, const std::string& checkpoint) {
+  return Mismatch(spec, Resolve(spec), ReadCheckpointHeader(checkpoint));
+}
+
 TrainRunResult RunTraining(const TrainRunSpec& spec) {
   CheckDevice(spec.device);
   if (std::filesystem::exists(spec.out) && !std::filesystem::is_directory(spec.out)) {
@@ -127,59 +210,25 @@ TrainRunResult RunTraining(const TrainRunSpec& spec) {
                                 " exists and is not a folder; pass a folder for the run");
   }
   CheckWritableFile("--out", spec.out + "/" + kCheckpointFile);
-  const PolicyEntry& entry = FindPolicy(spec.policy);
-  const DemoFileSummary summary = ValidateDemoFile(spec.data);
-  if (summary.has_env_args && summary.env_args.env_name != spec.env) {
-    throw std::invalid_argument(fmt::format("{} holds demos of env '{}', not '{}'; pass --env {}",
-                                            spec.data, summary.env_args.env_name, spec.env,
-                                            summary.env_args.env_name));
-  }
-  const EnvOptions env_options = summary.env_args.env_kwargs;
-  auto env = MakeEnv(spec.env, env_options);
-  const std::string obs_key = ChooseObsKey(spec.obs_key, spec.data, summary, *env);
-  const int obs_dim = env->ObsSpec(obs_key).dim();
-  const int action_dim = env->ActionSpec().dim();
-  if (summary.obs.at(obs_key).row_shape != std::vector<size_t>{static_cast<size_t>(obs_dim)} ||
-      summary.action_dim != static_cast<size_t>(action_dim)) {
-    throw std::invalid_argument(fmt::format("{}: obs/{} or actions do not match env {} (obs {} "
-                                            "dims, actions {} dims)",
-                                            spec.data, obs_key, spec.env, obs_dim, action_dim));
-  }
-
-  ConfigLayers layers = spec.config;
-  RunConfig run = spec.run;
-  layers.sets.clear();
-  SplitSets(entry, spec.config.sets, layers.sets, run);
-  const nlohmann::json config = entry.resolve(layers);
-  const std::string data_id = DemoFileIdentity(spec.data);
+  const ResolvedRun resolved = Resolve(spec);
+  const PolicyEntry& entry = *resolved.entry;
+  const EnvOptions& env_options = resolved.env_options;
+  const std::string& obs_key = resolved.obs_key;
+  const int obs_dim = resolved.obs_dim;
+  const int action_dim = resolved.action_dim;
+  const nlohmann::json& config = resolved.config;
+  const RunConfig& run = resolved.run;
+  const std::string& data_id = resolved.data_id;
 
   const std::string ckpt = spec.out + "/" + kCheckpointFile;
-  if (std::filesystem::exists(spec.out) && !std::filesystem::is_directory(spec.out)) {
-    throw std::invalid_argument(spec.out + " exists and is not a folder; pass another --out");
-  }
   if (std::filesystem::exists(ckpt)) {
-    const nlohmann::json header = ReadCheckpointHeader(ckpt);
-    const auto refuse = [&](const std::string& what) {
+    const std::string what = Mismatch(spec, resolved, ReadCheckpointHeader(ckpt));
+    if (!what.empty()) {
       throw std::invalid_argument(fmt::format(
           "{} holds a different run ({}); resume with the same options, or start a new run in "
-          "another --out (or delete {})", spec.out, what, spec.out));
-    };
-    if (header.value("policy", "") != spec.policy) {
-      refuse("policy " + header.value("policy", std::string("?")) + ", not " + spec.policy);
+          "another --out (or delete {})",
+          spec.out, what, spec.out));
     }
-    if (header.value("config", nlohmann::json()) != config) {
-      refuse("policy config differs:" + Describe(header.value("config", nlohmann::json()), config));
-    }
-    const nlohmann::json stored_run = header.value("run", nlohmann::json());
-    if (stored_run != run.IdentityJson()) {
-      refuse("run settings differ:" + Describe(stored_run, run.IdentityJson()) +
-             "; a changed train_steps would restart the LR schedule mid-curve");
-    }
-    if (header.value("data_id", "") != data_id) {
-      refuse("the demo file's content differs from the one it was trained on (" +
-             header.value("data", std::string("?")) + ")");
-    }
-    if (header.value("obs_key", "") != obs_key) refuse("observation key differs");
   }
 
   auto policy = entry.create(config, obs_dim, action_dim, torch::Device(spec.device));

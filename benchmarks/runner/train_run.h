@@ -41,6 +41,12 @@ struct TrainRunResult {
 
 TrainRunResult RunTraining(const TrainRunSpec& spec);
 
+// "" when RunTraining(spec) would resume the run whose checkpoint is
+// `checkpoint`; otherwise what differs (policy, config, run settings, demo
+// content, observation). Keys the policy takes only at evaluation
+// (PolicyEntry::eval_keys) may differ: they do not change the training.
+std::string ResumeMismatch(const TrainRunSpec& spec, const std::string& checkpoint);
+
 // Splits `sets` into the policy's keys and the run's (RunConfig) keys;
 // throws for a key that is in neither, listing both.
 void SplitSets(const PolicyEntry& policy,

@@ -108,6 +108,14 @@ TEST(PipelineCli, ResumeRefusesAChangedRunAndEvalOnlyTakesWhatItCanChange) {
   const auto same = RunBcbench("train --env pusht --policy diffusion --data " + dir +
                                "/./demos.hdf5 --out " + run + " " + kTinyNet + " --steps 6");
   EXPECT_EQ(same.exit_code, 0) << same.output;
+  // Keys used only at evaluation do not change what training computes: a
+  // resume may differ in them (a suite's cells share trainings across them),
+  // but not in a key that shapes the network.
+  const auto eval_key = RunBcbench(train + " --steps 6 --set inference_steps=2");
+  EXPECT_EQ(eval_key.exit_code, 0) << eval_key.output;
+  const auto shape = RunBcbench(train + " --steps 6 --set step_embed_dim=8");
+  EXPECT_EQ(shape.exit_code, 2) << shape.output;
+  EXPECT_THAT(shape.output, HasSubstr("step_embed_dim"));
 
   struct Case {
     std::string args, says;

@@ -346,6 +346,67 @@ TEST(SuiteRun, ACellDifferingOnlyInEvalKeysEvaluatesTheSharedTraining) {
   EXPECT_NE(FileLines(owner + "/episodes.csv"), got);
 }
 
+// `--reuse DIR`: a cell whose training finished in another suite's folder
+// evaluates a copy of it; a cell whose trained config differs trains anew.
+TEST(SuiteRun, AnotherSuitesFinishedTrainingIsReusedOnlyWhereItIsTheSameRun) {
+  const std::string dir = ScratchDir();
+  const std::string first = dir + "/first";
+  const auto a = RunBcbench("--threads 1 bench --suite " + WriteResumeSuite(dir) + " --out " +
+                            first);
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const auto before = Snapshot(first);
+
+  // The same demos and trainings under other names, DP with another DDIM
+  // step count (an eval key), and an MLP with a shorter schedule (not the same run).
+  const std::string suite = dir + "/second.yaml";
+  {
+    std::ofstream out(suite);
+    out << "demos: {episodes: 6, seed: 0}\n"
+           "train: {steps: 200, log_every: 10, checkpoint_every: 40, valid_every: 0}\n"
+           "eval: {episodes: 2, probe_episodes: 2}\n"
+           "envs: {pusht: {obs: keypoints}}\n"
+           "policies:\n"
+           "  diffusion: {set: {down_dims: [16, 32], step_embed_dim: 16, pred_horizon: 8,\n"
+           "                    action_horizon: 4, batch_size: 32, warmup_steps: 5,\n"
+           "                    inference_steps: 2}}\n"
+           "  mlp: {set: {hidden_dims: [64, 64], batch_size: 32, warmup_steps: 5}}\n"
+           "experiments:\n"
+           "  again: {}\n"
+           "  short: {policies: [mlp], set: {train_steps: 100}}\n";
+  }
+  const std::string second = dir + "/second";
+  const auto b = RunBcbench("--threads 1 bench --suite " + suite + " --out " + second +
+                            " --reuse " + first);
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  for (const char* id : {"again-pusht-diffusion-s0", "again-pusht-mlp-s0"}) {
+    const std::string cell = second + "/cells/" + id;
+    const std::string donor =
+        first + "/cells/main-pusht-" + std::string(id).substr(12, std::string(id).size() - 15) +
+        "-s0/train";
+    EXPECT_THAT(ReadText(cell + "/log.txt"), HasSubstr("reusing the finished training")) << id;
+    EXPECT_EQ(ReadText(cell + "/train/train_log.csv"), ReadText(donor + "/train_log.csv")) << id;
+    const nlohmann::json done = nlohmann::json::parse(ReadText(cell + "/done.json"));
+    EXPECT_EQ(done.at("train_reused_from"), fs::weakly_canonical(donor).string()) << id;
+  }
+  // The same network, the same eval keys: the same episodes.
+  EXPECT_EQ(ReadText(second + "/cells/again-pusht-mlp-s0/episodes.csv"),
+            ReadText(first + "/cells/main-pusht-mlp-s0/episodes.csv"));
+  // A different schedule is a different run: trained here, 100 steps.
+  const std::string short_cell = second + "/cells/short-pusht-mlp-s0";
+  EXPECT_FALSE(fs::exists(short_cell + "/train/reused_from.txt"));
+  EXPECT_THAT(ReadText(short_cell + "/log.txt"), ::testing::Not(HasSubstr("reusing")));
+  const auto log = FileLines(short_cell + "/train/train_log.csv");
+  ASSERT_GE(log.size(), 2u);
+  EXPECT_EQ(log.back().substr(0, log.back().find(',')), "100");
+  // The folder reused from is untouched.
+  EXPECT_EQ(Snapshot(first), before);
+  // A folder that is not a bench output is refused before any work.
+  const auto bad = RunBcbench("bench --suite " + suite + " --out " + dir + "/third --reuse " + dir);
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("holds no suite.yaml"));
+  EXPECT_FALSE(fs::exists(dir + "/third"));
+}
+
 TEST(SuiteRun, TwoShardsMergedByCopyingEqualOneRun) {
   const std::string dir = ScratchDir();
   const std::string suite = WriteResumeSuite(dir);
