@@ -187,6 +187,7 @@ std::vector<CellResult> CellsFromCellsCsv(const std::string& text, const std::st
     ParseVariant(cell.variant, fmt::format("{}:{}", source, table.Line(r)));
     cell.train_seeds = table.Text(r, "train_seeds");
     cell.episodes = WholeNumber(table, r, "episodes");
+    cell.eval_wall_s = table.Number(r, "eval_wall_s");
     for (const auto& mc : metric_columns) {
       const double nan = std::nan("");
       const MetricEstimate estimate{table.Number(r, mc.value),

@@ -47,6 +47,7 @@ struct CellResult {
   std::string variant;  // serialised, "" for none
   std::string train_seeds;
   int episodes = 0;
+  double eval_wall_s = 0;  // the evaluation's wall time (NaN when the column is empty)
   std::map<std::string, MetricEstimate> metrics;  // by cells.csv name (success, tr_a__b, ...)
 
   // The metric, or an all-NaN estimate when the cell lacks it.

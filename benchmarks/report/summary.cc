@@ -1,6 +1,7 @@
 #include "benchmarks/report/summary.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -112,6 +113,26 @@ std::string ExperimentTables(const SuiteData& data) {
         }
         out += Row(fields);
       }
+    }
+    // What a sampler setting costs (E8): each cell's evaluation, one process.
+    out += "\nEvaluation wall time, seconds for the cell's episodes (one process, its threads; "
+           "compare within one run):\n\n";
+    std::vector<std::string> header = {"env", "policy"};
+    for (const auto& v : variants) header.push_back(VariantHeading(v));
+    out += Row(header) + Rule(header.size());
+    for (const auto& [env, method] : rows) {
+      std::vector<std::string> fields = {env, method};
+      for (const auto& v : variants) {
+        std::string field = "n/a";
+        for (const CellResult* c : cells) {
+          if (c->env == env && MethodLabel(*c, cells) == method && c->variant == v &&
+              std::isfinite(c->eval_wall_s)) {
+            field = fmt::format("{:.1f} ({} ep.)", c->eval_wall_s, c->episodes);
+          }
+        }
+        fields.push_back(field);
+      }
+      out += Row(fields);
     }
   }
   return out;

@@ -223,6 +223,10 @@ TEST_F(ReportCli, WritesTheSummaryWithTheFixturesNumbersAndEveryFigure) {
   EXPECT_THAT(md, HasSubstr("| pusht | diffusion | 0.450 [0.258, 0.658] | 0.750 [0.531, 0.888] "
                             "| 0.650 [0.433, 0.819] |"));
   EXPECT_THAT(md, HasSubstr("| pusht | mlp | 0.200 [0.081, 0.416] | 0.150 [0.052, 0.360] | n/a |"));
+  // and what each setting cost to evaluate (cells.csv's eval_wall_s).
+  EXPECT_THAT(md, HasSubstr("Evaluation wall time, seconds"));
+  EXPECT_THAT(md, HasSubstr("| pusht | diffusion | 58.0 (20 ep.) | 61.0 (20 ep.) | 64.0 (20 ep.) |"));
+  EXPECT_THAT(md, HasSubstr("| pusht | mlp | 67.0 (20 ep.) | 70.0 (20 ep.) | n/a |"));
   // Missing: the pending cell, and no file.
   EXPECT_THAT(md, HasSubstr("1 of 12 cells pending"));
   EXPECT_THAT(md, HasSubstr("| `e4-pusht-mlp-To=4-s0` | e4 | pusht | mlp | To=4 | 0 |"));
