@@ -293,7 +293,19 @@ std::string SummaryMarkdown(const SuiteData& data, const std::vector<Figure>& fi
       "histogram from the demos'. Stall rate: episodes ending in an idle streak of 20 steps "
       "without success. Stuck rate: episodes ending after 30 steps in one phase without "
       "success.\n\n";
-  out += "## Main table\n\n" + MainTableMarkdown(data);
+  out += "## Main table\n\n";
+  {
+    // A suite without a `main` experiment fills the table from another
+    // experiment's cells without a variant (e8: its DDPM cell): say which.
+    std::set<std::string> from;
+    for (const CellResult* c : MainTableCells(data)) from.insert(c->experiment);
+    if (!from.empty() && from != std::set<std::string>{"main"}) {
+      std::string names;
+      for (const auto& e : from) names += (names.empty() ? "`" : ", `") + e + "`";
+      out += fmt::format("Cells without a variant, from experiment(s) {}.\n\n", names);
+    }
+  }
+  out += MainTableMarkdown(data);
   out += ExperimentTables(data);
   out += PartialScores(data);
   out += "\n## Figures\n\n";
