@@ -1,0 +1,54 @@
+# bcbench report: Success rate and score per env and policy, with 95% intervals
+# Redraw from the report folder: gnuplot gnuplot/success.gp
+if (!exists('png')) png = 'success.png'
+if (!exists('svg')) svg = 'success.svg'
+set terminal pngcairo size 900,460 noenhanced font 'Sans,10' background rgb 'white'
+set output png
+reset
+set datafile missing 'NaN'
+set style data histograms
+set style histogram errorbars gap 1 lw 1.2
+set style fill solid 0.85 border rgb '#303030'
+set grid ytics lc rgb '#d0d0d0'
+set key below horizontal
+set xtics nomirror
+set multiplot layout 1,2
+set title 'Success rate (Wilson 95% interval)'
+set ylabel 'success'
+set yrange [0:1.05]
+set xtics norotate
+set xrange [-0.6:0.6]
+plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7'
+set title 'Score: mean of max reward (bootstrap 95% interval)'
+set ylabel 'score'
+set yrange [0:1.05]
+set xtics norotate
+set xrange [-0.6:0.6]
+plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7'
+unset multiplot
+unset output
+set terminal svg size 900,460 noenhanced font 'Sans,10' background rgb 'white'
+set output svg
+reset
+set datafile missing 'NaN'
+set style data histograms
+set style histogram errorbars gap 1 lw 1.2
+set style fill solid 0.85 border rgb '#303030'
+set grid ytics lc rgb '#d0d0d0'
+set key below horizontal
+set xtics nomirror
+set multiplot layout 1,2
+set title 'Success rate (Wilson 95% interval)'
+set ylabel 'success'
+set yrange [0:1.05]
+set xtics norotate
+set xrange [-0.6:0.6]
+plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7'
+set title 'Score: mean of max reward (bootstrap 95% interval)'
+set ylabel 'score'
+set yrange [0:1.05]
+set xtics norotate
+set xrange [-0.6:0.6]
+plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#4e79a7'
+unset multiplot
+unset output
