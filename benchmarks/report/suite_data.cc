@@ -201,7 +201,8 @@ std::vector<CellResult> CellsFromCellsCsv(const std::string& text, const std::st
 }
 
 std::vector<CellResult> CellsFromEpisodesCsv(const std::string& text, const std::string& source,
-                                             std::map<std::string, int>* rows_per_cell) {
+                                             std::map<std::string, int>* rows_per_cell,
+                                             std::map<std::string, CellEpisodes>* episodes) {
   const CsvTable table = CsvTable::Parse(text, source);
   table.RequireColumns({"cell", "experiment", "variant", "train_seed", "env", "policy", "seed",
                         "success", "max_reward"});
@@ -239,8 +240,28 @@ std::vector<CellResult> CellsFromEpisodesCsv(const std::string& text, const std:
       return v == 1;
     };
     ++t.cell.episodes;
-    t.successes += flag("success");
+    const bool success = flag("success");
+    t.successes += success;
     t.scores.push_back(table.Number(r, "max_reward"));
+    if (episodes) {
+      EpisodeRow row;
+      row.env = t.cell.env;
+      row.policy = t.cell.policy;
+      const auto seed_of = [&](const char* column) {
+        const double v = table.Number(r, column);
+        if (!(v >= 0) || v != std::floor(v) || v > 9007199254740992.0) {
+          throw ReportInputError(fmt::format("{}:{}: column '{}': '{}' is not a seed", source,
+                                             table.Line(r), column, table.Text(r, column)));
+        }
+        return static_cast<uint64_t>(v);
+      };
+      row.seed = seed_of("seed");
+      row.success = success;
+      row.max_reward = t.scores.back();
+      CellEpisodes& e = (*episodes)[id];
+      e.rows.push_back(row);
+      e.train_seeds.push_back(static_cast<int64_t>(seed_of("train_seed")));
+    }
     if (has_stalled) t.stalls += flag("stalled");
     if (has_stuck) t.stucks += flag("stuck");
     if (has_mode) ++t.modes[table.Text(r, "mode")];
@@ -360,7 +381,8 @@ SuiteData LoadSuite(const std::string& dir) {
   std::vector<CellResult> from_episodes;
   if (present(kEpisodesFile)) {
     from_episodes = CellsFromEpisodesCsv(ReadWholeFile(path_of(kEpisodesFile)),
-                                         path_of(kEpisodesFile), &data.episode_rows);
+                                         path_of(kEpisodesFile), &data.episode_rows,
+                                         &data.episodes);
   }
   if (present(kCellsFile)) {
     data.cells = CellsFromCellsCsv(ReadWholeFile(path_of(kCellsFile)), path_of(kCellsFile),

@@ -6,11 +6,14 @@
 // the file and line.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "benchmarks/metrics/episode_rows.h"
 
 namespace bcbench {
 
@@ -89,6 +92,11 @@ struct ProbeRollout {
   std::string mode;
 };
 
+struct CellEpisodes {
+  std::vector<EpisodeRow> rows;      // seed, success and max_reward filled
+  std::vector<int64_t> train_seeds;  // one per row
+};
+
 struct SuiteData {
   std::string dir;
   std::optional<Manifest> manifest;
@@ -101,6 +109,9 @@ struct SuiteData {
   std::vector<std::string> metric_names;
   // Rows of episodes.csv per cell id (empty when the file is missing).
   std::map<std::string, int> episode_rows;
+  // Each cell's episodes from episodes.csv (seed, success, max_reward) with
+  // their training seeds, for paired comparisons on the same seeds.
+  std::map<std::string, CellEpisodes> episodes;
   std::vector<ProbeRollout> probe;
   std::vector<std::string> missing_files;  // of the four above, those not found
 };
@@ -122,7 +133,8 @@ Manifest ParseManifest(const std::string& text, const std::string& source);
 std::vector<CellResult> CellsFromCellsCsv(const std::string& text, const std::string& source,
                                           std::vector<std::string>* metric_names = nullptr);
 std::vector<CellResult> CellsFromEpisodesCsv(const std::string& text, const std::string& source,
-                                             std::map<std::string, int>* rows_per_cell);
+                                             std::map<std::string, int>* rows_per_cell,
+                                             std::map<std::string, CellEpisodes>* episodes = nullptr);
 std::vector<ProbeRollout> ProbeFromCsv(const std::string& text, const std::string& source);
 
 }  // namespace bcbench

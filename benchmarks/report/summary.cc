@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "benchmarks/metrics/paired.h"
+
 namespace bcbench {
 namespace {
 
@@ -136,6 +138,62 @@ std::string ExperimentTables(const SuiteData& data) {
     }
   }
   return out;
+}
+
+// Each main-table method against its env's reference (Diffusion Policy where
+// the env has it, else the env's first method) on the same evaluation seeds:
+// exact McNemar on the discordant successes, paired bootstrap on the scores.
+std::string PairedComparisons(const SuiteData& data) {
+  const auto main = MainTableCells(data);
+  std::vector<std::string> envs;
+  for (const CellResult* c : main) {
+    if (std::find(envs.begin(), envs.end(), c->env) == envs.end()) envs.push_back(c->env);
+  }
+  const auto p_text = [](double v) {
+    return v < 0.001 ? std::string("<0.001") : fmt::format("{:.3f}", v);
+  };
+  const auto difference = [](const Interval& i) {
+    return fmt::format("{:+.3f} [{:+.3f}, {:+.3f}]", i.estimate, i.low, i.high);
+  };
+  std::string rows;
+  for (const std::string& env : envs) {
+    const CellResult* reference = nullptr;
+    for (const CellResult* c : main) {
+      if (c->env != env) continue;
+      if (reference == nullptr || (c->policy == "diffusion" && reference->policy != "diffusion")) {
+        reference = c;
+      }
+    }
+    const auto ref = data.episodes.find(reference->cell);
+    if (ref == data.episodes.end()) continue;
+    for (const CellResult* c : main) {
+      if (c->env != env || c == reference) continue;
+      const auto it = data.episodes.find(c->cell);
+      if (it == data.episodes.end()) continue;
+      const std::string method = MethodLabel(*c, main), against = MethodLabel(*reference, main);
+      try {
+        const PairedComparison p = ComparePaired(it->second.rows, ref->second.rows,
+                                                 it->second.train_seeds, ref->second.train_seeds);
+        rows += Row({env, method, against, std::to_string(p.pairs),
+                     fmt::format("{} / {}", p.only_first, p.only_second),
+                     difference(p.success_difference), p_text(p.success_p),
+                     difference(p.score_difference), p_text(p.score_p)});
+      } catch (const std::invalid_argument& e) {
+        rows += Row({env, method, against, "n/a", "n/a",
+                     std::string("not paired: ") + e.what(), "n/a", "n/a", "n/a"});
+      }
+    }
+  }
+  if (rows.empty()) return "";
+  return "\n## Paired comparisons\n\nEach main-table method minus its env's reference on the "
+         "same evaluation (and training) seeds, so that the seeds' difficulty cancels. Only "
+         "method / only reference: the episodes only one of the two solved; McNemar p: the "
+         "exact two-sided test on them. Differences with bootstrap 95% intervals over the pairs "
+         "(success rate; score: the max reward), and the bootstrap p of the score's.\n\n" +
+         Row({"env", "method", "reference", "pairs", "only method / only reference",
+              "success difference [95% CI]", "McNemar p", "score difference [95% CI]",
+              "bootstrap p"}) +
+         Rule(9) + rows;
 }
 
 std::string PartialScores(const SuiteData& data) {
@@ -306,6 +364,7 @@ std::string SummaryMarkdown(const SuiteData& data, const std::vector<Figure>& fi
     }
   }
   out += MainTableMarkdown(data);
+  out += PairedComparisons(data);
   out += ExperimentTables(data);
   out += PartialScores(data);
   out += "\n## Figures\n\n";

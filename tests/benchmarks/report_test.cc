@@ -223,6 +223,14 @@ TEST_F(ReportCli, WritesTheSummaryWithTheFixturesNumbersAndEveryFigure) {
   EXPECT_THAT(md, HasSubstr("| pusht | diffusion | 0.450 [0.258, 0.658] | 0.750 [0.531, 0.888] "
                             "| 0.650 [0.433, 0.819] |"));
   EXPECT_THAT(md, HasSubstr("| pusht | mlp | 0.200 [0.081, 0.416] | 0.150 [0.052, 0.360] | n/a |"));
+  // Paired comparisons on the same seeds against the env's Diffusion Policy:
+  // the fixture's LSTM-GMM solves episodes 0-5, DP 0-14, so 9 discordant
+  // pairs all DP's (McNemar p = 2 / 2^9 = 0.0039); its scores trail DP's by
+  // 0.6 - 0.02e on episodes 6-14 and tie elsewhere: a mean of -0.180.
+  EXPECT_THAT(md, HasSubstr("## Paired comparisons"));
+  EXPECT_THAT(md, HasSubstr("| pusht | lstm_gmm | diffusion | 20 | 0 / 9 | -0.450 ["));
+  EXPECT_THAT(md, HasSubstr("] | 0.004 | -0.180 ["));
+  EXPECT_THAT(md, HasSubstr("| claw | mlp | diffusion | 20 | 0 / 10 | -0.500 ["));
   // and what each setting cost to evaluate (cells.csv's eval_wall_s).
   EXPECT_THAT(md, HasSubstr("Evaluation wall time, seconds"));
   EXPECT_THAT(md, HasSubstr("| pusht | diffusion | 58.0 (20 ep.) | 61.0 (20 ep.) | 64.0 (20 ep.) |"));
