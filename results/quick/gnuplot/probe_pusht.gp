@@ -23,6 +23,8 @@ set title 'lstm_gmm: 20 rollouts'
 plot 'gnuplot/probe_pusht.dat' index 3 with lines lw 1.3 lc rgb '#4e79a7' title 'left (11)', 'gnuplot/probe_pusht.dat' index 4 with lines lw 1.3 lc rgb '#e15759' title 'right (9)'
 set title 'bet: 20 rollouts'
 plot 'gnuplot/probe_pusht.dat' index 5 with lines lw 1.3 lc rgb '#4e79a7' title 'left (10)', 'gnuplot/probe_pusht.dat' index 6 with lines lw 1.3 lc rgb '#e15759' title 'right (10)'
+set title 'ibc: 20 rollouts'
+plot 'gnuplot/probe_pusht.dat' index 7 with lines lw 1.3 lc rgb '#4e79a7' title 'left (10)', 'gnuplot/probe_pusht.dat' index 8 with lines lw 1.3 lc rgb '#e15759' title 'right (10)'
 unset multiplot
 unset output
 set terminal svg size 1440,1040 noenhanced font 'Sans,10' background rgb 'white'
@@ -46,5 +48,7 @@ set title 'lstm_gmm: 20 rollouts'
 plot 'gnuplot/probe_pusht.dat' index 3 with lines lw 1.3 lc rgb '#4e79a7' title 'left (11)', 'gnuplot/probe_pusht.dat' index 4 with lines lw 1.3 lc rgb '#e15759' title 'right (9)'
 set title 'bet: 20 rollouts'
 plot 'gnuplot/probe_pusht.dat' index 5 with lines lw 1.3 lc rgb '#4e79a7' title 'left (10)', 'gnuplot/probe_pusht.dat' index 6 with lines lw 1.3 lc rgb '#e15759' title 'right (10)'
+set title 'ibc: 20 rollouts'
+plot 'gnuplot/probe_pusht.dat' index 7 with lines lw 1.3 lc rgb '#4e79a7' title 'left (10)', 'gnuplot/probe_pusht.dat' index 8 with lines lw 1.3 lc rgb '#e15759' title 'right (10)'
 unset multiplot
 unset output

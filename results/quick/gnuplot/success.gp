@@ -2,7 +2,7 @@
 # Redraw from the report folder: gnuplot gnuplot/success.gp
 if (!exists('png')) png = 'success.png'
 if (!exists('svg')) svg = 'success.svg'
-set terminal pngcairo size 900,460 noenhanced font 'Sans,10' background rgb 'white'
+set terminal pngcairo size 1800,460 noenhanced font 'Sans,10' background rgb 'white'
 set output png
 reset
 set datafile missing 'NaN'
@@ -17,23 +17,25 @@ set title 'Success rate (Wilson 95% interval)'
 set ylabel 'success'
 set yrange [0:1.05]
 set xtics norotate
-set xrange [-0.6:0.6]
+set xrange [-0.6:1.6]
 plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
-     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
-     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
-     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
+     '' using 5:6:7 title 'mlp' lc rgb '#59a14f', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#76b7b2', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7', \
+     '' using 14:15:16 title 'ibc' lc rgb '#e15759'
 set title 'Score: mean of max reward (bootstrap 95% interval)'
 set ylabel 'score'
 set yrange [0:1.05]
 set xtics norotate
-set xrange [-0.6:0.6]
+set xrange [-0.6:1.6]
 plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
-     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
-     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
-     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
+     '' using 5:6:7 title 'mlp' lc rgb '#59a14f', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#76b7b2', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7', \
+     '' using 14:15:16 title 'ibc' lc rgb '#e15759'
 unset multiplot
 unset output
-set terminal svg size 900,460 noenhanced font 'Sans,10' background rgb 'white'
+set terminal svg size 1800,460 noenhanced font 'Sans,10' background rgb 'white'
 set output svg
 reset
 set datafile missing 'NaN'
@@ -48,19 +50,21 @@ set title 'Success rate (Wilson 95% interval)'
 set ylabel 'success'
 set yrange [0:1.05]
 set xtics norotate
-set xrange [-0.6:0.6]
+set xrange [-0.6:1.6]
 plot 'gnuplot/success.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
-     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
-     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
-     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
+     '' using 5:6:7 title 'mlp' lc rgb '#59a14f', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#76b7b2', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7', \
+     '' using 14:15:16 title 'ibc' lc rgb '#e15759'
 set title 'Score: mean of max reward (bootstrap 95% interval)'
 set ylabel 'score'
 set yrange [0:1.05]
 set xtics norotate
-set xrange [-0.6:0.6]
+set xrange [-0.6:1.6]
 plot 'gnuplot/score.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
-     '' using 5:6:7 title 'mlp' lc rgb '#76b7b2', \
-     '' using 8:9:10 title 'lstm_gmm' lc rgb '#e15759', \
-     '' using 11:12:13 title 'bet' lc rgb '#4e79a7'
+     '' using 5:6:7 title 'mlp' lc rgb '#59a14f', \
+     '' using 8:9:10 title 'lstm_gmm' lc rgb '#76b7b2', \
+     '' using 11:12:13 title 'bet' lc rgb '#4e79a7', \
+     '' using 14:15:16 title 'ibc' lc rgb '#e15759'
 unset multiplot
 unset output
