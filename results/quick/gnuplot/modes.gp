@@ -30,7 +30,8 @@ set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:2.6]
 plot 'gnuplot/modes_claw.dat' using 2:3:4:xtic(1) title 'demos' lc rgb '#404040', \
-     '' using 5:6:7 title 'diffusion' lc rgb '#f28e2b'
+     '' using 5:6:7 title 'diffusion' lc rgb '#f28e2b', \
+     '' using 8:9:10 title 'mlp' lc rgb '#59a14f'
 unset multiplot
 unset output
 set terminal svg size 1040,440 noenhanced font 'Sans,10' background rgb 'white'
@@ -61,6 +62,7 @@ set yrange [0:1.05]
 set xtics norotate
 set xrange [-0.6:2.6]
 plot 'gnuplot/modes_claw.dat' using 2:3:4:xtic(1) title 'demos' lc rgb '#404040', \
-     '' using 5:6:7 title 'diffusion' lc rgb '#f28e2b'
+     '' using 5:6:7 title 'diffusion' lc rgb '#f28e2b', \
+     '' using 8:9:10 title 'mlp' lc rgb '#59a14f'
 unset multiplot
 unset output

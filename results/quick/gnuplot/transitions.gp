@@ -2,7 +2,7 @@
 # Redraw from the report folder: gnuplot gnuplot/transitions.gp
 if (!exists('png')) png = 'transitions.png'
 if (!exists('svg')) svg = 'transitions.svg'
-set terminal pngcairo size 1040,760 noenhanced font 'Sans,10' background rgb 'white'
+set terminal pngcairo size 1880,760 noenhanced font 'Sans,10' background rgb 'white'
 set output png
 reset
 set datafile missing 'NaN'
@@ -28,10 +28,11 @@ set ylabel 'rate'
 set yrange [0:1.05]
 set xtics rotate by -25 left
 set xrange [-0.6:29.6]
-plot 'gnuplot/transitions_claw.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b'
+plot 'gnuplot/transitions_claw.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
+     '' using 5:6:7 title 'mlp' lc rgb '#59a14f'
 unset multiplot
 unset output
-set terminal svg size 1040,760 noenhanced font 'Sans,10' background rgb 'white'
+set terminal svg size 1880,760 noenhanced font 'Sans,10' background rgb 'white'
 set output svg
 reset
 set datafile missing 'NaN'
@@ -57,6 +58,7 @@ set ylabel 'rate'
 set yrange [0:1.05]
 set xtics rotate by -25 left
 set xrange [-0.6:29.6]
-plot 'gnuplot/transitions_claw.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b'
+plot 'gnuplot/transitions_claw.dat' using 2:3:4:xtic(1) title 'diffusion' lc rgb '#f28e2b', \
+     '' using 5:6:7 title 'mlp' lc rgb '#59a14f'
 unset multiplot
 unset output
